@@ -1,0 +1,4 @@
+namespace PolicyEngine.Documents;
+
+/// <summary>Temporary.</summary>
+public static class Placeholder { }
