@@ -1,0 +1,29 @@
+namespace PolicyEngine.Evaluation;
+
+/// <summary>
+/// A directory for the <c>path_under</c> operator, normalised once when the policy is compiled: an optional drive
+/// letter (as written, case-sensitive) and the path's segments after resolving <c>.</c>, <c>..</c> and repeated
+/// separators. Create it with <see cref="PathUnder.TryNormalizeRoot"/>.
+/// </summary>
+internal readonly struct NormalizedPath
+{
+    /// <summary>Creates a normalised path; <paramref name="drive"/> is <c>'\0'</c> when there is none.</summary>
+    public NormalizedPath(char drive, string[] segments)
+    {
+        Drive = drive;
+        Segments = segments;
+    }
+
+    /// <summary>The drive letter as written (<c>'C'</c> for <c>C:\</c>), or <c>'\0'</c> for a path starting with a separator.</summary>
+    public char Drive { get; }
+
+    /// <summary>The segments; empty for a filesystem root. Null only for a default instance, under which nothing lies.</summary>
+    public string[]? Segments { get; }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        string body = "/" + string.Join('/', Segments ?? []);
+        return Drive == '\0' ? body : Drive + ":" + body;
+    }
+}
