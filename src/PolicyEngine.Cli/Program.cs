@@ -1,1 +1,3 @@
-return 0;
+using PolicyEngine.Cli;
+
+return await CommandLine.RunAsync(args, Console.In, Console.Out, Console.Error).ConfigureAwait(false);

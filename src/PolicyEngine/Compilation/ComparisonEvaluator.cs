@@ -1,0 +1,173 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using PolicyEngine.Evaluation;
+
+namespace PolicyEngine.Compilation;
+
+/// <summary>
+/// One comparison. Semantics (DESIGN.md §2): an absent path (or a present <c>null</c>) makes every operator false
+/// except <c>exists</c>; values compare by JSON type and exact value; strings compare ordinally.
+/// </summary>
+internal sealed class ComparisonEvaluator : CompiledPredicate
+{
+    // Strings up to this many UTF-8 bytes are transcoded on the stack for regex, glob and path operators.
+    private const int StackChars = 512;
+
+    private readonly CompiledPath _path;
+    private readonly PredicateOperator _op;
+    private readonly JsonElement _operand;
+    private readonly JsonElement[] _list;
+    private readonly NumberOperand? _number;
+    private readonly string? _text;
+    private readonly byte[]? _utf8;
+    private readonly Regex? _regex;
+    private readonly NormalizedPath _root;
+    private readonly bool _exists;
+    private readonly string _description;
+
+    public ComparisonEvaluator(ComparisonPredicate predicate)
+    {
+        _path = new CompiledPath(predicate.Path);
+        _op = predicate.Operator;
+        _operand = predicate.Value;
+        _list = [];
+        switch (_op)
+        {
+            case PredicateOperator.In or PredicateOperator.NotIn:
+                _list = [.. _operand.EnumerateArray()];
+                break;
+            case PredicateOperator.Lt or PredicateOperator.Lte or PredicateOperator.Gt or PredicateOperator.Gte:
+                if (!NumberOperand.TryCreate(_operand, out _number))
+                {
+                    throw new InvalidOperationException($"the operand of {predicate.Path} is not a number");
+                }
+
+                break;
+            case PredicateOperator.Exists:
+                _exists = _operand.ValueKind == JsonValueKind.True;
+                break;
+            case PredicateOperator.Regex:
+                _regex = predicate.CompiledRegex ?? new Regex(_operand.GetString()!, PolicyParser.RegexFlags);
+                break;
+            case PredicateOperator.PathUnder:
+                if (!PathUnder.TryNormalizeRoot(_operand.GetString()!, out _root))
+                {
+                    throw new InvalidOperationException($"the operand of {predicate.Path} is not an absolute path");
+                }
+
+                break;
+        }
+
+        if (_operand.ValueKind == JsonValueKind.String)
+        {
+            _text = _operand.GetString()!;
+            _utf8 = Encoding.UTF8.GetBytes(_text);
+        }
+
+        _description = $"{predicate.Path} {OperatorNames.Name(_op)} {_operand.GetRawText()}";
+    }
+
+    public CompiledPath Path => _path;
+
+    public override string Describe() => _description;
+
+    public override bool Holds(in EvaluationContext context, ref bool ambiguous)
+    {
+        var found = _path.Resolve(context, out var value);
+        if (found != PathResult.Found)
+        {
+            ambiguous |= found == PathResult.Ambiguous;
+
+            // exists:false holds exactly when the path is absent or null.
+            return _op == PredicateOperator.Exists && !_exists;
+        }
+
+        switch (_op)
+        {
+            case PredicateOperator.Exists:
+                return _exists;
+            case PredicateOperator.Eq:
+                return JsonValueComparer.DeepEquals(value, _operand);
+            case PredicateOperator.Neq:
+                return !JsonValueComparer.DeepEquals(value, _operand);
+            case PredicateOperator.In:
+                return InList(value);
+            case PredicateOperator.NotIn:
+                return !InList(value);
+            // TryCompareTo gives the sign of (argument - operand); it fails for a non-number argument.
+            case PredicateOperator.Lt:
+                return _number!.TryCompareTo(value, out var lt) && lt < 0;
+            case PredicateOperator.Lte:
+                return _number!.TryCompareTo(value, out var lte) && lte <= 0;
+            case PredicateOperator.Gt:
+                return _number!.TryCompareTo(value, out var gt) && gt > 0;
+            case PredicateOperator.Gte:
+                return _number!.TryCompareTo(value, out var gte) && gte >= 0;
+            case PredicateOperator.Contains:
+                return Contains(value);
+            case PredicateOperator.StartsWith:
+                return value.ValueKind == JsonValueKind.String && (StringValue.TryGetUnescapedUtf8(value, out var head)
+                    ? head.StartsWith(_utf8)
+                    : value.GetString()!.StartsWith(_text!, StringComparison.Ordinal));
+            case PredicateOperator.EndsWith:
+                return value.ValueKind == JsonValueKind.String && (StringValue.TryGetUnescapedUtf8(value, out var tail)
+                    ? tail.EndsWith(_utf8)
+                    : value.GetString()!.EndsWith(_text!, StringComparison.Ordinal));
+            case PredicateOperator.Regex:
+                if (value.ValueKind != JsonValueKind.String)
+                {
+                    return false;
+                }
+
+                return _regex!.IsMatch(StringValue.GetChars(value, stackalloc char[StackChars]));
+            case PredicateOperator.Glob:
+                return value.ValueKind == JsonValueKind.String && Glob.IsMatch(_text!, StringValue.GetChars(value, stackalloc char[StackChars]));
+            case PredicateOperator.PathUnder:
+                return value.ValueKind == JsonValueKind.String && PathUnder.IsUnder(StringValue.GetChars(value, stackalloc char[StackChars]), _root);
+            default:
+                return false;
+        }
+    }
+
+    private bool InList(JsonElement value)
+    {
+        foreach (var candidate in _list)
+        {
+            if (JsonValueComparer.DeepEquals(value, candidate))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool Contains(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String:
+                if (_utf8 is null)
+                {
+                    return false;
+                }
+
+                return StringValue.TryGetUnescapedUtf8(value, out var utf8)
+                    ? utf8.IndexOf(_utf8) >= 0
+                    : value.GetString()!.Contains(_text!, StringComparison.Ordinal);
+            case JsonValueKind.Array:
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (JsonValueComparer.DeepEquals(item, _operand))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+}

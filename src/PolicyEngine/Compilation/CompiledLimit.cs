@@ -1,0 +1,26 @@
+namespace PolicyEngine.Compilation;
+
+/// <summary>A limit compiled for the counter stores: its counter, window, scope and cost source.</summary>
+internal sealed class CompiledLimit
+{
+    public CompiledLimit(LimitRule rule, string pointer, string reason)
+    {
+        Rule = rule;
+        Pointer = pointer;
+        Reason = reason;
+        ScopePath = rule.ScopeKind == LimitScopeKind.Argument ? new CompiledPath(rule.Scope) : null;
+        CostPath = rule.CostFrom is not null ? new CompiledPath(rule.CostFrom) : null;
+    }
+
+    public LimitRule Rule { get; }
+
+    /// <summary><c>/tools/&lt;name&gt;/limits/&lt;i&gt;</c>.</summary>
+    public string Pointer { get; }
+
+    /// <summary>The rate-limited reason (the limit's <c>on_deny</c> or a generated one).</summary>
+    public string Reason { get; }
+
+    public CompiledPath? ScopePath { get; }
+
+    public CompiledPath? CostPath { get; }
+}

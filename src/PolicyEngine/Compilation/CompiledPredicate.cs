@@ -1,0 +1,14 @@
+namespace PolicyEngine.Compilation;
+
+/// <summary>A predicate compiled once: operands parsed, paths split, regexes built, strings encoded.</summary>
+internal abstract class CompiledPredicate
+{
+    /// <summary>
+    /// Whether the predicate holds for the call. An ambiguous argument (a duplicated key on the path) sets
+    /// <paramref name="ambiguous"/>; the evaluator then denies whatever the result.
+    /// </summary>
+    public abstract bool Holds(in EvaluationContext context, ref bool ambiguous);
+
+    /// <summary>A short human description, used in generated reasons and by <c>explain</c>.</summary>
+    public abstract string Describe();
+}

@@ -1,0 +1,50 @@
+using Json.Schema;
+
+namespace PolicyEngine.Compilation;
+
+/// <summary>The compiled rules of one tool entry or of <c>all_tools</c>.</summary>
+internal sealed class CompiledRules
+{
+    public CompiledRules(
+        string? name,
+        string pointer,
+        Decision? actionDenial,
+        JsonSchema? argsSchema,
+        CompiledCheck[] checks,
+        CompiledApproval? approval,
+        CompiledLimit[] limits,
+        Decision allow)
+    {
+        Name = name;
+        Pointer = pointer;
+        ActionDenial = actionDenial;
+        ArgsSchema = argsSchema;
+        Checks = checks;
+        Approval = approval;
+        Limits = limits;
+        Allow = allow;
+    }
+
+    /// <summary>The key under <c>tools</c>; <see langword="null"/> for <c>all_tools</c>.</summary>
+    public string? Name { get; }
+
+    /// <summary><c>/tools/&lt;name&gt;</c> or <c>/all_tools</c>.</summary>
+    public string Pointer { get; }
+
+    /// <summary>For <c>"action": "deny"</c>, the denial every call gets.</summary>
+    public Decision? ActionDenial { get; }
+
+    public JsonSchema? ArgsSchema { get; }
+
+    /// <summary><c>require</c> then <c>deny_if</c>, in document order.</summary>
+    public CompiledCheck[] Checks { get; }
+
+    public CompiledApproval? Approval { get; }
+
+    public CompiledLimit[] Limits { get; }
+
+    /// <summary>The allow returned when this entry admits a call that reserves no counter.</summary>
+    public Decision Allow { get; }
+
+    public bool IsEmpty => ActionDenial is null && ArgsSchema is null && Checks.Length == 0 && Approval is null && Limits.Length == 0;
+}

@@ -1,0 +1,27 @@
+namespace PolicyEngine;
+
+/// <summary>
+/// What an admitted call charged to its counters. <see cref="PolicyEvaluator.Complete(Decision, bool)"/> commits it
+/// (the call succeeded) or returns it (the call failed) exactly once; later calls do nothing.
+/// </summary>
+public sealed class CounterReservation
+{
+    private int _completed;
+
+    /// <summary>Creates a reservation record. Counter stores create these; hosts only pass them back.</summary>
+    /// <param name="charges">What was charged, in request order.</param>
+    public CounterReservation(IReadOnlyList<CounterCharge> charges)
+    {
+        ArgumentNullException.ThrowIfNull(charges);
+        Charges = charges;
+    }
+
+    /// <summary>The counters charged.</summary>
+    public IReadOnlyList<CounterCharge> Charges { get; }
+
+    /// <summary><see langword="true"/> once the reservation has been committed or rolled back.</summary>
+    public bool IsCompleted => Volatile.Read(ref _completed) != 0;
+
+    /// <summary>Marks the reservation completed; <see langword="true"/> only for the first caller.</summary>
+    internal bool TryComplete() => Interlocked.Exchange(ref _completed, 1) == 0;
+}

@@ -1,0 +1,54 @@
+namespace PolicyEngine;
+
+/// <summary>
+/// An audit record of one decision. It never carries argument values: only their names and a SHA-256 of their
+/// canonical JSON, so two records of the same call can be matched without the log holding secrets.
+/// </summary>
+public sealed class DecisionEvent : EventArgs
+{
+    internal DecisionEvent(
+        DateTimeOffset timestamp,
+        string identityId,
+        string tool,
+        Decision decision,
+        string argumentsSha256,
+        IReadOnlyList<string> argumentNames)
+    {
+        Timestamp = timestamp;
+        IdentityId = identityId;
+        Tool = tool;
+        Decision = decision;
+        ArgumentsSha256 = argumentsSha256;
+        ArgumentNames = argumentNames;
+    }
+
+    /// <summary>When the decision was made (the evaluator's clock).</summary>
+    public DateTimeOffset Timestamp { get; }
+
+    /// <summary>The caller's identity id.</summary>
+    public string IdentityId { get; }
+
+    /// <summary>The tool called.</summary>
+    public string Tool { get; }
+
+    /// <summary>The decision itself.</summary>
+    public Decision Decision { get; }
+
+    /// <summary>The decision's kind.</summary>
+    public DecisionKind Kind => Decision.Kind;
+
+    /// <summary>The deciding rule.</summary>
+    public string? Rule => Decision.Rule;
+
+    /// <summary>The reason given to the agent.</summary>
+    public string? Reason => Decision.Reason;
+
+    /// <summary>The version of the policy that decided.</summary>
+    public string PolicyVersion => Decision.PolicyVersion;
+
+    /// <summary>Lowercase hex SHA-256 of the arguments' canonical JSON (keys sorted, numbers normalised).</summary>
+    public string ArgumentsSha256 { get; }
+
+    /// <summary>The top-level argument names, sorted ordinally.</summary>
+    public IReadOnlyList<string> ArgumentNames { get; }
+}

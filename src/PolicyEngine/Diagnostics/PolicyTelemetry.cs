@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace PolicyEngine;
+
+/// <summary>
+/// The names under which PolicyEngine publishes metrics (<see cref="System.Diagnostics.Metrics"/>) and traces
+/// (<see cref="ActivitySource"/>). Both cost nothing while nobody listens.
+/// </summary>
+public static class PolicyTelemetry
+{
+    /// <summary>The name of the <see cref="Meter"/> and of the <see cref="ActivitySource"/>: <c>PolicyEngine</c>.</summary>
+    public const string Name = "PolicyEngine";
+
+    /// <summary>The counter of decisions, tagged <c>kind</c> (<c>allow</c>, <c>deny</c>, <c>rate_limited</c>, <c>needs_approval</c>).</summary>
+    public const string DecisionsCounterName = "policyengine.decisions";
+
+    internal static readonly ActivitySource Source = new(Name, typeof(PolicyTelemetry).Assembly.GetName().Version?.ToString());
+
+    internal static readonly Meter Meter = new(Name, typeof(PolicyTelemetry).Assembly.GetName().Version?.ToString());
+
+    internal static readonly Counter<long> Decisions = Meter.CreateCounter<long>(
+        DecisionsCounterName, unit: "{decision}", description: "Tool-call decisions by kind.");
+
+    internal static string KindName(DecisionKind kind) => kind switch
+    {
+        DecisionKind.Allow => "allow",
+        DecisionKind.Deny => "deny",
+        DecisionKind.RateLimited => "rate_limited",
+        _ => "needs_approval",
+    };
+}

@@ -1,4 +1,0 @@
-namespace PolicyEngine.Documents;
-
-/// <summary>Temporary.</summary>
-public static class Placeholder { }

@@ -1,0 +1,143 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+
+namespace PolicyEngine;
+
+/// <summary>
+/// A validated policy document (version <c>"1"</c>, PolicyLayer-compatible, or <c>"2"</c>, the superset):
+/// immutable, and equal to another document when both print the same canonical JSON.
+/// </summary>
+/// <remarks>
+/// Parsing never throws anything but <see cref="PolicyValidationException"/> for bad input, whatever the input:
+/// documents larger than 16 MiB, nested deeper than 128 levels, with duplicate keys, comments, trailing commas,
+/// invalid UTF-8 or unknown keys are rejected with every problem listed.
+/// </remarks>
+public sealed class PolicyDocument : IEquatable<PolicyDocument>
+{
+    /// <summary>The newest document version this library reads and writes.</summary>
+    public const string LatestVersion = "2";
+
+    private string? _json;
+
+    internal PolicyDocument(
+        string version,
+        DefaultAction defaultAction,
+        string? schema,
+        IReadOnlyList<string>? hide,
+        ToolPolicy? allTools,
+        IReadOnlyList<ToolPolicy> tools)
+    {
+        Version = version;
+        Default = defaultAction;
+        Schema = schema;
+        Hide = hide;
+        AllTools = allTools;
+        Tools = tools;
+    }
+
+    /// <summary>The versions this library reads: <c>"1"</c> and <c>"2"</c>.</summary>
+    public static IReadOnlyList<string> SupportedVersions { get; } = ["1", "2"];
+
+    /// <summary>The document's <c>version</c>.</summary>
+    public string Version { get; }
+
+    /// <summary>What happens to tools no entry under <c>tools</c> matches.</summary>
+    public DefaultAction Default { get; }
+
+    /// <summary>The <c>$schema</c> the document names for editors, if any.</summary>
+    public string? Schema { get; }
+
+    /// <summary>Tool names (or, in version 2, globs) hidden from <c>tools/list</c> and denied at call time; <see langword="null"/> when absent.</summary>
+    public IReadOnlyList<string>? Hide { get; }
+
+    /// <summary>Rules applied to every call after the tool's own, if any.</summary>
+    public ToolPolicy? AllTools { get; }
+
+    /// <summary>The entries under <c>tools</c>, in document order.</summary>
+    public IReadOnlyList<ToolPolicy> Tools { get; }
+
+    /// <summary>Parses and validates a policy document.</summary>
+    /// <param name="json">The document's JSON text.</param>
+    /// <returns>The document.</returns>
+    /// <exception cref="PolicyValidationException">The document is not valid; <see cref="PolicyValidationException.Errors"/> lists every problem.</exception>
+    public static PolicyDocument Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return PolicyParser.Parse(json, out var errors) ?? throw new PolicyValidationException(errors);
+    }
+
+    /// <summary>Parses and validates a policy document from UTF-8 bytes.</summary>
+    /// <param name="utf8">The document's UTF-8 JSON text (a leading byte order mark is ignored).</param>
+    /// <returns>The document.</returns>
+    /// <exception cref="PolicyValidationException">The document is not valid; <see cref="PolicyValidationException.Errors"/> lists every problem.</exception>
+    public static PolicyDocument Parse(ReadOnlySpan<byte> utf8) =>
+        PolicyParser.Parse(utf8, out var errors) ?? throw new PolicyValidationException(errors);
+
+    /// <summary>Parses and validates a policy document without throwing for bad input.</summary>
+    /// <param name="json">The document's JSON text.</param>
+    /// <param name="document">The document, when valid.</param>
+    /// <param name="errors">Every problem found; empty when valid.</param>
+    /// <returns><see langword="true"/> when the document is valid.</returns>
+    public static bool TryParse(string json, [NotNullWhen(true)] out PolicyDocument? document, out IReadOnlyList<PolicyError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        document = PolicyParser.Parse(json, out errors);
+        return document is not null;
+    }
+
+    /// <summary>Parses and validates a policy document from UTF-8 bytes without throwing for bad input.</summary>
+    /// <param name="utf8">The document's UTF-8 JSON text.</param>
+    /// <param name="document">The document, when valid.</param>
+    /// <param name="errors">Every problem found; empty when valid.</param>
+    /// <returns><see langword="true"/> when the document is valid.</returns>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out PolicyDocument? document, out IReadOnlyList<PolicyError> errors)
+    {
+        document = PolicyParser.Parse(utf8, out errors);
+        return document is not null;
+    }
+
+    /// <summary>Reads, parses and validates a policy file.</summary>
+    /// <param name="path">The file's path.</param>
+    /// <returns>The document.</returns>
+    /// <exception cref="PolicyValidationException">The document is not valid.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static PolicyDocument Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var info = new FileInfo(path);
+        if (info.Exists && info.Length > PolicyParser.MaxDocumentBytes)
+        {
+            throw new PolicyValidationException([new PolicyError(string.Empty, $"the file is too large ({info.Length} bytes); the limit is {PolicyParser.MaxDocumentBytes} bytes")]);
+        }
+
+        return Parse(File.ReadAllBytes(path));
+    }
+
+    /// <summary>
+    /// Returns this document rewritten to <see cref="LatestVersion"/> with the same meaning. Version 2 is a superset
+    /// of version 1, so the rewrite only changes <c>version</c>; a document already at the latest version is returned as is.
+    /// </summary>
+    /// <returns>The migrated document.</returns>
+    public PolicyDocument MigrateToLatest() =>
+        Version == LatestVersion ? this : new PolicyDocument(LatestVersion, Default, Schema, Hide, AllTools, Tools);
+
+    /// <summary>Writes the document as indented JSON in a canonical key order. <c>Parse(ToJson())</c> equals this document.</summary>
+    /// <returns>The JSON text.</returns>
+    public string ToJson() => _json ??= PolicyWriter.Write(this);
+
+    /// <inheritdoc/>
+    public bool Equals(PolicyDocument? other) =>
+        other is not null && (ReferenceEquals(this, other) || string.Equals(ToJson(), other.ToJson(), StringComparison.Ordinal));
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as PolicyDocument);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(ToJson());
+
+    /// <summary>Summarises the document for logs: version, default and the number of tool entries.</summary>
+    /// <returns>A one-line summary.</returns>
+    public override string ToString() =>
+        new StringBuilder("PolicyDocument v").Append(Version).Append(", default ").Append(Default == DefaultAction.Allow ? "allow" : "deny")
+            .Append(", ").Append(Tools.Count).Append(Tools.Count == 1 ? " tool entry" : " tool entries").ToString();
+}

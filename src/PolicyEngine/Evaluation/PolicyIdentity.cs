@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Security.Claims;
+using System.Text.Json;
+
+namespace PolicyEngine;
+
+/// <summary>
+/// Who is calling: an <see cref="Id"/> (the grant or subject that <c>scope: "grant"</c> counters are keyed by) and
+/// optional attributes (roles, groups, claims) that predicates read as <c>identity.&lt;name&gt;</c>;
+/// <c>identity.id</c> is the id. Build one per caller or session and reuse it: evaluating reads it without allocating.
+/// </summary>
+public sealed class PolicyIdentity
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = false };
+
+    /// <summary>Creates an identity with no attributes other than its id.</summary>
+    /// <param name="id">The grant or subject id; may be empty but not <see langword="null"/>.</param>
+    public PolicyIdentity(string id)
+        : this(id, (IReadOnlyDictionary<string, JsonElement>?)null)
+    {
+    }
+
+    /// <summary>Creates an identity with attributes.</summary>
+    /// <param name="id">The grant or subject id.</param>
+    /// <param name="attributes">Attributes readable as <c>identity.&lt;name&gt;</c>; an <c>id</c> attribute is ignored in favour of <paramref name="id"/>.</param>
+    public PolicyIdentity(string id, IReadOnlyDictionary<string, JsonElement>? attributes)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        Id = id;
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", id);
+            if (attributes is not null)
+            {
+                foreach (var (name, value) in attributes)
+                {
+                    if (name == "id")
+                    {
+                        continue;
+                    }
+
+                    writer.WritePropertyName(name);
+                    value.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        Attributes = JsonDocument.Parse(buffer.WrittenMemory).RootElement.Clone();
+    }
+
+    /// <summary>The grant or subject id.</summary>
+    public string Id { get; }
+
+    /// <summary>The identity as the JSON object that <c>identity.</c> paths walk: <c>{ "id": ..., attributes... }</c>.</summary>
+    public JsonElement Attributes { get; }
+
+    /// <summary>An identity with roles, readable as <c>identity.roles</c> (an array of strings).</summary>
+    /// <param name="id">The grant or subject id.</param>
+    /// <param name="roles">The roles.</param>
+    /// <returns>The identity.</returns>
+    public static PolicyIdentity WithRoles(string id, params string[] roles)
+    {
+        ArgumentNullException.ThrowIfNull(roles);
+        return new PolicyIdentity(id, new Dictionary<string, JsonElement> { ["roles"] = JsonSerializer.SerializeToElement(roles) });
+    }
+
+    /// <summary>
+    /// Maps a <see cref="ClaimsPrincipal"/>: the id is the NameIdentifier (or <c>sub</c>) claim, else the principal's
+    /// name; role claims become <c>identity.roles</c>; every other claim becomes <c>identity.&lt;short claim type&gt;</c>
+    /// (a string, or an array when the claim repeats).
+    /// </summary>
+    /// <param name="principal">The authenticated caller.</param>
+    /// <param name="anonymousId">The id used when the principal has no identifying claim.</param>
+    /// <returns>The identity.</returns>
+    public static PolicyIdentity FromClaimsPrincipal(ClaimsPrincipal principal, string anonymousId = "anonymous")
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        ArgumentNullException.ThrowIfNull(anonymousId);
+        var id = principal.FindFirst(ClaimTypes.NameIdentifier)?.Value
+            ?? principal.FindFirst("sub")?.Value
+            ?? principal.Identity?.Name
+            ?? anonymousId;
+
+        var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var claim in principal.Claims)
+        {
+            var name = ShortName(claim.Type);
+            if (!values.TryGetValue(name, out var list))
+            {
+                values[name] = list = [];
+            }
+
+            list.Add(claim.Value);
+        }
+
+        var attributes = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var (name, list) in values)
+        {
+            attributes[name] = name == "roles" || list.Count > 1
+                ? JsonSerializer.SerializeToElement(list)
+                : JsonSerializer.SerializeToElement(list[0]);
+        }
+
+        return new PolicyIdentity(id, attributes);
+    }
+
+    private static string ShortName(string claimType)
+    {
+        if (claimType is ClaimTypes.Role or "role" or "roles")
+        {
+            return "roles";
+        }
+
+        if (claimType is "groups" or "group" or ClaimTypes.GroupSid)
+        {
+            return "groups";
+        }
+
+        var slash = claimType.LastIndexOf('/');
+        return slash >= 0 && slash < claimType.Length - 1 ? claimType[(slash + 1)..] : claimType;
+    }
+
+    /// <summary>The id.</summary>
+    /// <returns>The id.</returns>
+    public override string ToString() => Id;
+}
