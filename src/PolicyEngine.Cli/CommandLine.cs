@@ -9,6 +9,8 @@ internal static class CommandLine
     private static readonly ICommand[] Commands =
     [
         new ValidateCommand(),
+        new EvalCommand(),
+        new ExplainCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)

@@ -1,0 +1,38 @@
+namespace PolicyEngine.Cli;
+
+/// <summary>The <c>eval</c> output line of a decision.</summary>
+internal static class DecisionJson
+{
+    public static string KindName(DecisionKind kind) => kind switch
+    {
+        DecisionKind.Allow => "allow",
+        DecisionKind.Deny => "deny",
+        DecisionKind.RateLimited => "rate_limited",
+        _ => "needs_approval",
+    };
+
+    public static string Write(Decision decision) => JsonLines.Object(w =>
+    {
+        w.WriteString("decision", KindName(decision.Kind));
+        if (decision.Rule is not null)
+        {
+            w.WriteString("rule", decision.Rule);
+        }
+
+        if (decision.Reason is not null)
+        {
+            w.WriteString("reason", decision.Reason);
+        }
+
+        if (decision.RetryAfter is { } retryAfter)
+        {
+            // Rounded up: a retry-after must never be optimistic.
+            w.WriteNumber("retry_after_ms", (long)Math.Ceiling(retryAfter.TotalMilliseconds));
+        }
+
+        if (decision.Approval is { } approval)
+        {
+            w.WriteString("approval_id", approval.Id);
+        }
+    });
+}

@@ -1,0 +1,108 @@
+namespace PolicyEngine.Cli;
+
+/// <summary>
+/// <c>policyengine eval --policy FILE [--format json|intercept] [--input CALLS.jsonl]</c>: one decision per input
+/// line, in order, with one evaluator and one in-memory store for the whole run (DESIGN.md §6).
+/// </summary>
+internal sealed class EvalCommand : ICommand
+{
+    public string Name => "eval";
+
+    public string Usage => "eval --policy FILE [--format json|intercept] [--input CALLS.jsonl]";
+
+    public string Summary => "evaluate one call per input line (stdin by default); print one decision per line";
+
+    public IReadOnlyDictionary<string, bool> Options { get; } = new Dictionary<string, bool>
+    {
+        ["--policy"] = true,
+        ["--format"] = true,
+        ["--input"] = true,
+    };
+
+    public async Task<int> RunAsync(CommandArguments arguments, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
+        var policyPath = arguments.Option("--policy") ?? throw new UsageException("missing --policy FILE");
+        if (arguments.Positional.Count > 0)
+        {
+            throw new UsageException($"unexpected argument \"{arguments.Positional[0]}\"");
+        }
+
+        var document = PolicySource.Read(policyPath, arguments.Option("--format"), out var errors);
+        if (document is null)
+        {
+            foreach (var error in errors)
+            {
+                await stderr.WriteLineAsync(JsonLines.Error(error)).ConfigureAwait(false);
+            }
+
+            return 1;
+        }
+
+        var clock = new VirtualClock();
+        var evaluator = new PolicyEvaluator(Policy.Compile(document), new InMemoryCounterStore(), new InMemoryApprovalStore(clock), clock);
+        var input = arguments.Option("--input") is { } inputPath ? OpenInput(inputPath) : stdin;
+        try
+        {
+            while (await input.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                if (string.IsNullOrWhiteSpace(line))
+                {
+                    continue;
+                }
+
+                await stdout.WriteLineAsync(EvaluateLine(evaluator, clock, line)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (!ReferenceEquals(input, stdin))
+            {
+                input.Dispose();
+            }
+        }
+
+        await stdout.FlushAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    private static TextReader OpenInput(string path)
+    {
+        try
+        {
+            return new StreamReader(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new UsageException($"cannot read \"{path}\": {ex.Message}");
+        }
+    }
+
+    internal static string EvaluateLine(PolicyEvaluator evaluator, VirtualClock clock, string line)
+    {
+        CallLine call;
+        try
+        {
+            call = CallLine.Parse(line);
+        }
+        catch (FormatException ex)
+        {
+            return JsonLines.Object(w => w.WriteString("error", ex.Message));
+        }
+
+        if (call.At is { } at)
+        {
+            clock.Set(at);
+        }
+
+        var decision = evaluator.Evaluate(call.Identity, call.Tool, call.Args);
+        if (call.Approve && decision.Kind == DecisionKind.NeedsApproval && decision.Approval is { } request)
+        {
+            evaluator.Approve(request);
+            decision = evaluator.Evaluate(call.Identity, call.Tool, call.Args);
+        }
+
+        var output = DecisionJson.Write(decision);
+        evaluator.Complete(decision, succeeded: !call.Failed);
+        return output;
+    }
+}
