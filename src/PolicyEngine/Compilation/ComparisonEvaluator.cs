@@ -109,11 +109,11 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
             case PredicateOperator.StartsWith:
                 return value.ValueKind == JsonValueKind.String && (StringValue.TryGetUnescapedUtf8(value, out var head)
                     ? head.StartsWith(_utf8)
-                    : value.GetString()!.StartsWith(_text!, StringComparison.Ordinal));
+                    : StringValue.GetChars(value, stackalloc char[StackChars]).StartsWith(_text, StringComparison.Ordinal));
             case PredicateOperator.EndsWith:
                 return value.ValueKind == JsonValueKind.String && (StringValue.TryGetUnescapedUtf8(value, out var tail)
                     ? tail.EndsWith(_utf8)
-                    : value.GetString()!.EndsWith(_text!, StringComparison.Ordinal));
+                    : StringValue.GetChars(value, stackalloc char[StackChars]).EndsWith(_text, StringComparison.Ordinal));
             case PredicateOperator.Regex:
                 if (value.ValueKind != JsonValueKind.String)
                 {
@@ -155,7 +155,7 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
 
                 return StringValue.TryGetUnescapedUtf8(value, out var utf8)
                     ? utf8.IndexOf(_utf8) >= 0
-                    : value.GetString()!.Contains(_text!, StringComparison.Ordinal);
+                    : StringValue.GetChars(value, stackalloc char[StackChars]).IndexOf(_text, StringComparison.Ordinal) >= 0;
             case JsonValueKind.Array:
                 foreach (var item in value.EnumerateArray())
                 {

@@ -1,10 +1,14 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using PolicyEngine.Evaluation;
 
 namespace PolicyEngine.Compilation;
 
-/// <summary>Reads JSON string values without allocating when they contain no escapes.</summary>
+/// <summary>
+/// Reads JSON string values without allocating when they are short or contain no escapes, and without throwing
+/// for any content (<see cref="JsonElement.GetString"/> throws on an escaped lone surrogate; this never does).
+/// </summary>
 internal static class StringValue
 {
     /// <summary>The UTF-8 content of a string value that has no escape sequences (so the bytes are the value itself).</summary>
@@ -18,17 +22,28 @@ internal static class StringValue
     }
 
     /// <summary>
-    /// The value as UTF-16 chars: transcoded into <paramref name="scratch"/> when unescaped and short enough,
-    /// otherwise a fresh string.
+    /// The value as UTF-16 code units: decoded into <paramref name="scratch"/> when it fits, otherwise into a new
+    /// array. Escaped lone surrogates and NULs come through as the code units they denote.
     /// </summary>
     public static ReadOnlySpan<char> GetChars(JsonElement element, Span<char> scratch)
     {
-        if (TryGetUnescapedUtf8(element, out var utf8) && utf8.Length <= scratch.Length)
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        var body = JsonStringCursor.StripQuotes(raw);
+
+        // A UTF-8 body never decodes to more UTF-16 code units than it has bytes.
+        var buffer = body.Length <= scratch.Length ? scratch : new char[body.Length];
+        if (body.IndexOf((byte)'\\') < 0)
         {
-            var written = Encoding.UTF8.GetChars(utf8, scratch);
-            return scratch[..written];
+            return buffer[..Encoding.UTF8.GetChars(body, buffer)];
         }
 
-        return element.GetString();
+        var cursor = new JsonStringCursor(body);
+        var length = 0;
+        while (cursor.TryNext(out var unit))
+        {
+            buffer[length++] = unit;
+        }
+
+        return buffer[..length];
     }
 }

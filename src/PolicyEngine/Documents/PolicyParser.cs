@@ -168,7 +168,16 @@ internal sealed class PolicyParser
             return null;
         }
 
-        return ReadDocument(root);
+        try
+        {
+            return ReadDocument(root);
+        }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json accepts an escaped lone surrogate ("\ud800") but refuses to turn it into a string.
+            Error(string.Empty, "the document contains a string or key that is not valid Unicode (an escaped lone surrogate such as \"\\ud800\")");
+            return null;
+        }
     }
 
     private static long FirstInvalidUtf8Byte(ReadOnlySpan<byte> utf8)

@@ -451,7 +451,7 @@ public sealed class PolicyEvaluator
 
                     // Strings keep their text; other values their canonical JSON, tagged so "5" and 5 differ.
                     scopeValue = value.ValueKind == JsonValueKind.String
-                        ? "s" + value.GetString()
+                        ? "s" + new string(StringValue.GetChars(value, []))
                         : "j" + Encoding.UTF8.GetString(CanonicalJson.ToCanonicalBytes(value));
                     break;
             }
