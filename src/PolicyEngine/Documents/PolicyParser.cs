@@ -139,14 +139,13 @@ internal sealed class PolicyParser
         }
 
         // A UTF-8 byte order mark is not JSON, but editors write one; tolerate it.
-        if (utf8.StartsWith("\uFEFF"u8))
-        {
-            utf8 = utf8[3..];
-        }
+        var bom = utf8.StartsWith("\uFEFF"u8) ? 3 : 0;
+        utf8 = utf8[bom..];
 
         if (!Utf8.IsValid(utf8))
         {
-            Error(string.Empty, $"the document is not valid UTF-8 (first bad byte at offset {FirstInvalidUtf8Byte(utf8)})");
+            // Offsets count from the start of the caller's input, byte order mark included.
+            Error(string.Empty, $"the document is not valid UTF-8 (first bad byte at offset {bom + FirstInvalidUtf8Byte(utf8)})");
             return null;
         }
 
