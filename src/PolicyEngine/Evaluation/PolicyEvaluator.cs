@@ -233,12 +233,11 @@ public sealed class PolicyEvaluator
 
     private Plan MakePlan(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
     {
-        if (policy.IsHidden(tool))
+        if (policy.Lookup(tool, out var rules))
         {
             return new Plan { Final = policy.Hidden };
         }
 
-        var rules = policy.Find(tool);
         if (rules is null && policy.Default == DefaultAction.Deny)
         {
             return new Plan { Final = policy.DefaultDeny };
