@@ -17,6 +17,12 @@ public sealed class InMemoryCounterStore : ICounterStore
 {
     private const long SweepIntervalMs = 1_000;
 
+    [ThreadStatic]
+    private static CounterSlot[]? t_slots;
+
+    [ThreadStatic]
+    private static Cell[]? t_cells;
+
     private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
     private long _nextSweepMs = long.MinValue;
 
@@ -75,8 +81,9 @@ public sealed class InMemoryCounterStore : ICounterStore
             return CounterResult.Success(commit ? new CounterReservation([]) : null);
         }
 
-        var slots = new CounterSlot[count];
-        var cells = new Cell[count];
+        // Per-thread scratch: a reservation never re-enters the store on the same thread, and nothing keeps them.
+        var slots = t_slots is { } cachedSlots && cachedSlots.Length >= count ? cachedSlots : (t_slots = new CounterSlot[Math.Max(count, 4)]);
+        var cells = t_cells is { } cachedCells && cachedCells.Length >= count ? cachedCells : (t_cells = new Cell[Math.Max(count, 4)]);
         Span<int> order = count <= 16 ? stackalloc int[count] : new int[count];
         for (var i = 0; i < count; i++)
         {
@@ -124,7 +131,7 @@ public sealed class InMemoryCounterStore : ICounterStore
 
                 if (!retry)
                 {
-                    return Apply(slots, cells, nowMs, commit);
+                    return Apply(slots, cells, count, nowMs, commit);
                 }
             }
             finally
@@ -138,10 +145,10 @@ public sealed class InMemoryCounterStore : ICounterStore
     }
 
     /// <summary>With every cell locked: check each slot in request order, charging as we go, and undo on refusal.</summary>
-    private static CounterResult Apply(CounterSlot[] slots, Cell[] cells, long nowMs, bool commit)
+    private static CounterResult Apply(CounterSlot[] slots, Cell[] cells, int count, long nowMs, bool commit)
     {
         var charged = 0;
-        for (var i = 0; i < slots.Length; i++)
+        for (var i = 0; i < count; i++)
         {
             ref readonly var slot = ref slots[i];
             var cell = cells[i];
@@ -172,8 +179,8 @@ public sealed class InMemoryCounterStore : ICounterStore
             return CounterResult.Success(null);
         }
 
-        var charges = new CounterCharge[slots.Length];
-        for (var i = 0; i < slots.Length; i++)
+        var charges = new CounterCharge[count];
+        for (var i = 0; i < count; i++)
         {
             charges[i] = slots[i].ToCharge();
         }

@@ -428,17 +428,32 @@ public sealed class PolicyEvaluator
         foreach (var limit in limits)
         {
             var rule = limit.Rule;
-            string scopeValue;
+            string key;
             switch (rule.ScopeKind)
             {
                 case LimitScopeKind.Grant:
-                    scopeValue = "g" + context.Identity.Id;
+                    if (context.Identity.FindCounterKey(limit) is not { } cached)
+                    {
+                        cached = CounterKey(rule, "g" + context.Identity.Id);
+                        context.Identity.AddCounterKey(limit, cached);
+                    }
+
+                    key = cached;
                     break;
                 case LimitScopeKind.Global:
-                    scopeValue = "*";
+                    key = limit.GlobalKey;
                     break;
                 case LimitScopeKind.Tool:
-                    scopeValue = "t" + tool;
+                    if (!limit.ToolKeys.TryGetValue(tool, out var toolKey))
+                    {
+                        toolKey = CounterKey(rule, "t" + tool);
+                        if (limit.ToolKeys.Count < 10_000)
+                        {
+                            limit.ToolKeys.TryAdd(tool, toolKey);
+                        }
+                    }
+
+                    key = toolKey;
                     break;
                 default:
                     var found = limit.ScopePath!.Resolve(context, out var value);
@@ -449,9 +464,9 @@ public sealed class PolicyEvaluator
                     }
 
                     // Strings keep their text; other values their canonical JSON, tagged so "5" and 5 differ.
-                    scopeValue = value.ValueKind == JsonValueKind.String
+                    key = CounterKey(rule, value.ValueKind == JsonValueKind.String
                         ? "s" + new string(StringValue.GetChars(value, []))
-                        : "j" + Encoding.UTF8.GetString(CanonicalJson.ToCanonicalBytes(value));
+                        : "j" + Encoding.UTF8.GetString(CanonicalJson.ToCanonicalBytes(value)));
                     break;
             }
 
@@ -478,7 +493,7 @@ public sealed class PolicyEvaluator
                     policy.Version);
             }
 
-            requests[index] = new CounterRequest(CounterKey(rule, scopeValue), amount, rule.Max, rule.WindowLength, rule.Algorithm);
+            requests[index] = new CounterRequest(key, amount, rule.Max, rule.WindowLength, rule.Algorithm);
             planned[index] = limit;
             index++;
         }
