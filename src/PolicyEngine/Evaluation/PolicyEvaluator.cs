@@ -641,7 +641,7 @@ public sealed class PolicyEvaluator
                 CounterResult peek;
                 try
                 {
-                    peek = await _counters.PeekAsync(peekRequests, now, timeout.Token).ConfigureAwait(false);
+                    peek = await Bounded(_counters.PeekAsync(peekRequests, now, timeout.Token), timeout.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -657,7 +657,7 @@ public sealed class PolicyEvaluator
             try
             {
                 approvalId = Fingerprint(policy, identity, tool, args, dictionary);
-                (consumedApproval, approvalExpiry) = await _approvals.TryConsumeAsync(approvalId, now, timeout.Token).ConfigureAwait(false);
+                (consumedApproval, approvalExpiry) = await Bounded(_approvals.TryConsumeAsync(approvalId, now, timeout.Token), timeout.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -678,7 +678,7 @@ public sealed class PolicyEvaluator
         CounterResult result;
         try
         {
-            result = await _counters.ReserveAsync(requests, now, timeout.Token).ConfigureAwait(false);
+            result = await Bounded(_counters.ReserveAsync(requests, now, timeout.Token), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -693,6 +693,21 @@ public sealed class PolicyEvaluator
         }
 
         return new Decision(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
+    }
+
+    /// <summary>
+    /// Bounds a store call by the store timeout even when the store ignores its cancellation token: the evaluator
+    /// stops waiting (and fails as configured); the store's own work may finish later and is ignored.
+    /// </summary>
+    private ValueTask<T> Bounded<T>(ValueTask<T> pending, CancellationToken token)
+    {
+        if (pending.IsCompleted)
+        {
+            return pending;
+        }
+
+        var task = pending.AsTask();
+        return new ValueTask<T>(_storeTimeout == Timeout.InfiniteTimeSpan ? task.WaitAsync(token) : task.WaitAsync(_storeTimeout, token));
     }
 
     /// <summary>A call that cannot run after all (rate-limited, store fault) keeps its approval for the next try.</summary>
