@@ -6,7 +6,7 @@ internal static class PolicySource
     public static readonly string[] Formats = ["json"];
 
     /// <summary>Parses the file; returns the document or the problems. Throws <see cref="UsageException"/> when unreadable.</summary>
-    public static PolicyDocument? Read(string path, string? format, out IReadOnlyList<PolicyError> errors)
+    public static PolicyDocument? Read(string path, string? format, out IReadOnlyList<PolicyError> errors, bool schemaCheck = false)
     {
         format ??= "json";
         if (Array.IndexOf(Formats, format) < 0)
@@ -26,7 +26,6 @@ internal static class PolicySource
             throw new UsageException($"cannot read \"{path}\": {ex.Message}");
         }
 
-        PolicyDocument.TryParse(bytes, out var document, out errors);
-        return document;
+        return PolicyParser.Parse(bytes, out errors, schemaCheck);
     }
 }

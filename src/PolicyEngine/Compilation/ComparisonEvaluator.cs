@@ -48,7 +48,7 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
                 _exists = _operand.ValueKind == JsonValueKind.True;
                 break;
             case PredicateOperator.Regex:
-                _regex = predicate.CompiledRegex ?? new Regex(_operand.GetString()!, PolicyParser.RegexFlags);
+                _regex = predicate.CompiledRegex ?? PolicyParser.GetRegex(_operand.GetString()!);
                 break;
             case PredicateOperator.PathUnder:
                 if (!PathUnder.TryNormalizeRoot(_operand.GetString()!, out _root))

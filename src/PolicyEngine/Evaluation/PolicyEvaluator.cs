@@ -103,7 +103,13 @@ public sealed class PolicyEvaluator
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
-        return Finish(identity, tool, args, null, DecideSync(identity, tool, args, null));
+        var policy = Policy;
+        if (policy.FixedDecision(tool, args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null) is { } known)
+        {
+            return Finish(identity, tool, args, null, known);
+        }
+
+        return Finish(identity, tool, args, null, DecideSync(policy, identity, tool, args, null));
     }
 
     /// <summary>Decides whether the call may run, with arguments in the MCP SDK's shape.</summary>
@@ -116,7 +122,13 @@ public sealed class PolicyEvaluator
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
         args ??= EmptyArguments;
-        return Finish(identity, tool, default, args, DecideSync(identity, tool, default, args));
+        var policy = Policy;
+        if (policy.FixedDecision(tool, argsAreObject: true) is { } known)
+        {
+            return Finish(identity, tool, default, args, known);
+        }
+
+        return Finish(identity, tool, default, args, DecideSync(policy, identity, tool, default, args));
     }
 
     /// <summary>Decides asynchronously, using the stores' asynchronous paths and the store timeout.</summary>
@@ -516,9 +528,8 @@ public sealed class PolicyEvaluator
 
     // ------------------------------------------------------------------ finishing (stores)
 
-    private Decision DecideSync(PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
+    private Decision DecideSync(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
     {
-        var policy = Policy;
         Plan plan;
         try
         {
