@@ -328,7 +328,7 @@ public sealed class Policy
         _ => throw new ArgumentException("unknown predicate type", nameof(predicate)),
     };
 
-    private static CompositeEvaluator CompileComposite(CompositePredicate composite)
+    private static CompiledPredicate CompileComposite(CompositePredicate composite)
     {
         var operands = new CompiledPredicate[composite.Operands.Count];
         for (var i = 0; i < operands.Length; i++)
@@ -336,6 +336,6 @@ public sealed class Policy
             operands[i] = CompilePredicate(composite.Operands[i]);
         }
 
-        return new CompositeEvaluator(composite.Kind, operands);
+        return IdentitySetEvaluator.Optimize(composite.Kind, operands, new CompositeEvaluator(composite.Kind, operands));
     }
 }
