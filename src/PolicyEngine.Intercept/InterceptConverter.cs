@@ -67,7 +67,7 @@ internal sealed class InterceptConverter
         for (var i = 0; i < tool.Rules.Count; i++)
         {
             var rule = tool.Rules[i];
-            var limit = rule.Usable ? CheckState(tool, rule) : null;
+            var limit = CheckState(tool, rule);
             if (!rule.Usable || _errors.Count > 0)
             {
                 continue;
@@ -150,6 +150,12 @@ internal sealed class InterceptConverter
                 continue;
             }
 
+            if (!rule.Usable)
+            {
+                // The rule has problems of its own; whether the rest could be imported is moot.
+                continue;
+            }
+
             if (limit is null && condition.Path == ownPath && condition.Op is "lt" or "lte" && condition.Value is { ValueKind: JsonValueKind.Number } value)
             {
                 limit = MakeLimit(tool, rule, condition.Op, value);
@@ -161,7 +167,7 @@ internal sealed class InterceptConverter
                 : $"cannot import this condition on \"{condition.Path}\": PolicyEngine enforces a counter only as a limit (\"lt\" or \"lte\") in the rule that holds its state block, so another rule cannot read it");
         }
 
-        if (rule.State is { } state && limit is null && state.Counter.Length > 0)
+        if (rule.Usable && rule.State is { } state && limit is null && state.Counter.Length > 0)
         {
             Error(state.Pointer, $"the state counter \"{state.Counter}\" is never checked, so it would enforce nothing: add a condition {{ path: \"{ownPath}\", op: \"lte\", value: N }} to this rule (Intercept counts a state block only through an \"lt\" or \"lte\" condition in its own rule)");
         }
