@@ -6,7 +6,7 @@ internal static class PolicySource
     public static readonly string[] Formats = ["json", "intercept"];
 
     /// <summary>Parses the file; returns the document or the problems. Throws <see cref="UsageException"/> when unreadable.</summary>
-    public static PolicyDocument? Read(string path, string? format, out IReadOnlyList<PolicyError> errors)
+    public static PolicyDocument? Read(string path, string? format, out IReadOnlyList<PolicyError> errors, bool schemaCheck = false)
     {
         format ??= "json";
         if (Array.IndexOf(Formats, format) < 0)
@@ -29,8 +29,7 @@ internal static class PolicySource
             return ReadIntercept(bytes, out errors);
         }
 
-        PolicyDocument.TryParse(bytes, out var document, out errors);
-        return document;
+        return PolicyParser.Parse(bytes, out errors, schemaCheck);
     }
 
     /// <summary>Imports an Intercept YAML policy (UTF-8) as a version 2 document.</summary>

@@ -19,6 +19,9 @@ public sealed class Policy
     private readonly string[] _hiddenGlobs;
     private readonly bool _hideAll;
 
+    // The decision for a name no exact entry matches, when no glob could match it either.
+    private readonly Decision? _unmatched;
+
     private Policy(PolicyDocument document)
     {
         Document = document;
@@ -74,12 +77,27 @@ public sealed class Policy
 
         // A longer literal prefix is more specific; validation guarantees no two globs tie for a name.
         globs.Sort((a, b) => Glob.LiteralPrefixLength(b.Name!).CompareTo(Glob.LiteralPrefixLength(a.Name!)));
-        _exact = exact.ToFrozenDictionary(StringComparer.Ordinal);
         _globs = [.. globs];
         AllTools = document.AllTools is { } allTools ? Compile(allTools, "/all_tools") : null;
         if (AllTools is { IsEmpty: true })
         {
             AllTools = null;
+        }
+
+        // Decisions that depend on nothing but the tool name are settled now, so such calls cost one lookup.
+        foreach (var slot in exact.Values)
+        {
+            slot.Settle(this);
+        }
+
+        _exact = exact.ToFrozenDictionary(StringComparer.Ordinal);
+        if (_hideAll)
+        {
+            _unmatched = Hidden;
+        }
+        else if (_globs.Length == 0 && _hiddenGlobs.Length == 0)
+        {
+            _unmatched = Default == DefaultAction.Deny ? DefaultDeny : AllTools is null ? DefaultAllow : null;
         }
     }
 
@@ -179,12 +197,75 @@ public sealed class Policy
         return false;
     }
 
+    /// <summary>
+    /// The decision for <paramref name="tool"/> when it depends on nothing but the name (hidden, default deny, a
+    /// disabled tool, an entry with no rules), or <see langword="null"/> when the call must be evaluated.
+    /// </summary>
+    /// <param name="tool">The tool name.</param>
+    /// <param name="argsAreObject">Whether the arguments are an object (or absent): an allow, or a denial that
+    /// comes after the arguments check, is only settled then.</param>
+    internal Decision? FixedDecision(string tool, bool argsAreObject)
+    {
+        if (_exact.TryGetValue(tool, out var slot))
+        {
+            if (slot.Settled is { } settled && (argsAreObject || slot.SettledBeforeArguments))
+            {
+                return settled;
+            }
+
+            return null;
+        }
+
+        if (_unmatched is { } unmatched && (argsAreObject || unmatched.Kind == DecisionKind.Deny))
+        {
+            return unmatched;
+        }
+
+        return null;
+    }
+
     /// <summary>An exact tool name's entry and whether <c>hide</c> names it.</summary>
     private sealed class ToolSlot(CompiledRules? rules, bool hidden)
     {
         public CompiledRules? Rules { get; } = rules;
 
         public bool Hidden { get; } = hidden;
+
+        /// <summary>The decision every call of this name gets, when it depends on nothing else.</summary>
+        public Decision? Settled { get; private set; }
+
+        /// <summary>Whether <see cref="Settled"/> comes before the arguments check (hidden), so it holds for any arguments.</summary>
+        public bool SettledBeforeArguments { get; private set; }
+
+        public void Settle(Policy policy)
+        {
+            if (policy._hideAll || Hidden || IsHiddenByGlob(policy))
+            {
+                Settled = policy.Hidden;
+                SettledBeforeArguments = true;
+            }
+            else if (Rules?.ActionDenial is { } denial)
+            {
+                Settled = denial;
+            }
+            else if (Rules is { IsEmpty: true } && policy.AllTools is null)
+            {
+                Settled = Rules.Allow;
+            }
+        }
+
+        private bool IsHiddenByGlob(Policy policy)
+        {
+            foreach (var glob in policy._hiddenGlobs)
+            {
+                if (Rules?.Name is { } name && Glob.IsMatch(glob, name))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     private CompiledRules Compile(ToolPolicy tool, string pointer)
@@ -247,7 +328,7 @@ public sealed class Policy
         _ => throw new ArgumentException("unknown predicate type", nameof(predicate)),
     };
 
-    private static CompositeEvaluator CompileComposite(CompositePredicate composite)
+    private static CompiledPredicate CompileComposite(CompositePredicate composite)
     {
         var operands = new CompiledPredicate[composite.Operands.Count];
         for (var i = 0; i < operands.Length; i++)
@@ -255,6 +336,6 @@ public sealed class Policy
             operands[i] = CompilePredicate(composite.Operands[i]);
         }
 
-        return new CompositeEvaluator(composite.Kind, operands);
+        return IdentitySetEvaluator.Optimize(composite.Kind, operands, new CompositeEvaluator(composite.Kind, operands));
     }
 }

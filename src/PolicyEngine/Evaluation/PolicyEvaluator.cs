@@ -103,7 +103,13 @@ public sealed class PolicyEvaluator
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
-        return Finish(identity, tool, args, null, DecideSync(identity, tool, args, null));
+        var policy = Policy;
+        if (policy.FixedDecision(tool, args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null) is { } known)
+        {
+            return Finish(identity, tool, args, null, known);
+        }
+
+        return Finish(identity, tool, args, null, DecideSync(policy, identity, tool, args, null));
     }
 
     /// <summary>Decides whether the call may run, with arguments in the MCP SDK's shape.</summary>
@@ -116,7 +122,13 @@ public sealed class PolicyEvaluator
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
         args ??= EmptyArguments;
-        return Finish(identity, tool, default, args, DecideSync(identity, tool, default, args));
+        var policy = Policy;
+        if (policy.FixedDecision(tool, argsAreObject: true) is { } known)
+        {
+            return Finish(identity, tool, default, args, known);
+        }
+
+        return Finish(identity, tool, default, args, DecideSync(policy, identity, tool, default, args));
     }
 
     /// <summary>Decides asynchronously, using the stores' asynchronous paths and the store timeout.</summary>
@@ -516,9 +528,8 @@ public sealed class PolicyEvaluator
 
     // ------------------------------------------------------------------ finishing (stores)
 
-    private Decision DecideSync(PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
+    private Decision DecideSync(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
     {
-        var policy = Policy;
         Plan plan;
         try
         {
@@ -641,7 +652,7 @@ public sealed class PolicyEvaluator
                 CounterResult peek;
                 try
                 {
-                    peek = await _counters.PeekAsync(peekRequests, now, timeout.Token).ConfigureAwait(false);
+                    peek = await Bounded(_counters.PeekAsync(peekRequests, now, timeout.Token), timeout.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -657,7 +668,7 @@ public sealed class PolicyEvaluator
             try
             {
                 approvalId = Fingerprint(policy, identity, tool, args, dictionary);
-                (consumedApproval, approvalExpiry) = await _approvals.TryConsumeAsync(approvalId, now, timeout.Token).ConfigureAwait(false);
+                (consumedApproval, approvalExpiry) = await Bounded(_approvals.TryConsumeAsync(approvalId, now, timeout.Token), timeout.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -678,7 +689,7 @@ public sealed class PolicyEvaluator
         CounterResult result;
         try
         {
-            result = await _counters.ReserveAsync(requests, now, timeout.Token).ConfigureAwait(false);
+            result = await Bounded(_counters.ReserveAsync(requests, now, timeout.Token), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -693,6 +704,21 @@ public sealed class PolicyEvaluator
         }
 
         return new Decision(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
+    }
+
+    /// <summary>
+    /// Bounds a store call by the store timeout even when the store ignores its cancellation token: the evaluator
+    /// stops waiting (and fails as configured); the store's own work may finish later and is ignored.
+    /// </summary>
+    private ValueTask<T> Bounded<T>(ValueTask<T> pending, CancellationToken token)
+    {
+        if (pending.IsCompleted)
+        {
+            return pending;
+        }
+
+        var task = pending.AsTask();
+        return new ValueTask<T>(_storeTimeout == Timeout.InfiniteTimeSpan ? task.WaitAsync(token) : task.WaitAsync(_storeTimeout, token));
     }
 
     /// <summary>A call that cannot run after all (rate-limited, store fault) keeps its approval for the next try.</summary>
