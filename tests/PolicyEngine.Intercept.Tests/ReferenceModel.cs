@@ -227,6 +227,11 @@ internal sealed class ReferenceInterpreter(RefPolicy policy)
             }
         }
 
+        // The import refuses a call whose amount is missing or could never fit a counter before counting anything,
+        // with its own explanation (docs/intercept.md, differences 1 and 15): the outcome agrees, the message may not.
+        var amountNode = call.Args["n"];
+        var neverFits = rules.Exists(r => r.Rule.State is { IncrementFrom: not null } s
+            && (amountNode is null || amountNode.GetValue<int>() > Limit(r.Rule, $"state.{r.Scope}.{s.Counter}")));
         var reserved = new List<(string Key, long Amount)>();
         foreach (var (rule, scope) in rules)
         {
@@ -257,7 +262,7 @@ internal sealed class ReferenceInterpreter(RefPolicy policy)
                 var message = rule.OnDeny.Length > 0 ? rule.OnDeny : $"Rate limit exceeded for {rule.Name}";
 
                 // A call that could never fit is refused by the import with its own explanation.
-                return (false, message, amount <= limit && limit >= 1);
+                return (false, message, !neverFits && amount <= limit && limit >= 1);
             }
 
             _counters[key] = (WindowStart(now), current + amount);
@@ -270,6 +275,12 @@ internal sealed class ReferenceInterpreter(RefPolicy policy)
         }
 
         return (true, null, true);
+    }
+
+    private static int Limit(RefRule rule, string path)
+    {
+        var bound = rule.Conditions.First(c => c.Path == path && c.Op is "lt" or "lte");
+        return bound.Value!.GetValue<int>() - (bound.Op == "lt" ? 1 : 0);
     }
 
     private static RefRule Desugar(RefRule rule, string scope)

@@ -8,7 +8,7 @@ namespace PolicyEngine.Intercept.Tests;
 /// <summary>The imported document decides every call as a direct reading of the YAML rules does.</summary>
 public sealed class ReferencePropertyTests
 {
-    [Property(MaxTest = 400)]
+    [Property(MaxTest = 1000)]
     public Property ImportedDocument_DecidesAsTheReferenceInterpreter()
     {
         var runs = Gen.Choose(0, int.MaxValue).Select(seed => seed).ToArbitrary();
