@@ -14,7 +14,7 @@ internal static class CandidateValues
 
     public static List<string> For(ComparisonPredicate predicate)
     {
-        var values = new List<string> { "null" };
+        var values = new List<string>();
         var operand = predicate.Value;
         switch (predicate.Operator)
         {
@@ -111,10 +111,25 @@ internal static class CandidateValues
                 break;
         }
 
-        values.Add("\"text\"");
-        values.Add("{}");
-        return values;
+        // Cutting text next to an emoji can leave a lone surrogate, which no JSON reader accepts: drop those.
+        return values.FindAll(IsValidJson);
     }
+
+    private static bool IsValidJson(string json)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(json);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Values of other types than most operands, tried on every path: null (which counts as absent), a string, an object, a boolean, zero.</summary>
+    public static string[] OffType { get; } = ["null", "\"text\"", "{}", "true", "0"];
 
     /// <summary>Amounts for <c>cost_from</c>: zero, one, the maximum and just above, and every invalid form.</summary>
     public static List<string> ForCost(long max) =>

@@ -231,10 +231,14 @@ public static class PolicyGen
 
         var choices = paths.Select(p => Gen.Frequency(
             (1, Gen.Constant((p.Segments, Value: (string?)null))),
-            (3, Gen.Elements(p.Values).Select(v => (p.Segments, Value: (string?)v)))));
+            (3, Gen.Elements(p.Groups).SelectMany(Gen.Elements).Select(v => (p.Segments, Value: (string?)v)))));
+        // A path set first wins over paths through it (args.a = 5 hides args.a.b): half the time the shallow paths go
+        // first, so that a predicate on args.a is not always shadowed by the many paths below it.
         return from chosen in Gen.CollectToArray(choices)
                from ordered in Gen.Shuffle(chosen)
-               select PolicyTargets.BuildObject(ordered.Where(c => c.Value is not null).Select(c => (c.Segments, c.Value!)));
+               from shallowFirst in Gen.Elements(true, false)
+               let order = shallowFirst ? ordered.OrderBy(c => c.Segments.Length).ToArray() : ordered
+               select PolicyTargets.BuildObject(order.Where(c => c.Value is not null).Select(c => (c.Segments, c.Value!)));
     }
 
     internal static Gen<PolicyCall[]> SequenceGen(PolicyTargets targets, string[] tools)

@@ -35,7 +35,7 @@ public sealed class PolicyInvariant
         for (var batch = 0UL; tried < options.Tests; batch++)
         {
             var count = Math.Min(50, options.Tests - tried);
-            var samples = Gen.Sample(_scenarios, 30, new Rnd(unchecked(seed + (batch * 0x9E3779B97F4A7C15UL))), count);
+            var samples = Gen.Sample(_scenarios, count, new Rnd(unchecked(seed + (batch * 0x9E3779B97F4A7C15UL))), 30);
             foreach (var scenario in samples)
             {
                 tried++;

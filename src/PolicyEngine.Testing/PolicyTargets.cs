@@ -189,8 +189,8 @@ internal sealed class PolicyTargets
 
     private ToolPaths Build(string tool)
     {
-        var args = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        var identity = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var args = new Dictionary<string, List<string[]>>(StringComparer.Ordinal);
+        var identity = new Dictionary<string, List<string[]>>(StringComparer.Ordinal);
         var ids = new List<string>(DefaultIds);
         foreach (var site in Comparisons)
         {
@@ -230,19 +230,20 @@ internal sealed class PolicyTargets
         }
 
         return new ToolPaths(
-            [.. args.Select(p => new PathValues(p.Key.Split('.'), [.. p.Value.Distinct(StringComparer.Ordinal)]))],
-            [.. identity.Select(p => new PathValues(p.Key.Split('.'), [.. p.Value.Distinct(StringComparer.Ordinal)]))],
+            [.. args.Select(p => new PathValues(p.Key.Split('.'), [.. p.Value]))],
+            [.. identity.Select(p => new PathValues(p.Key.Split('.'), [.. p.Value]))],
             [.. ids.Distinct(StringComparer.Ordinal)]);
     }
 
-    private static void Add(Dictionary<string, List<string>> paths, string path, List<string> values)
+    /// <summary>Adds one predicate's values as a group: a call picks a group, then a value, so no predicate is drowned by others on the same path.</summary>
+    private static void Add(Dictionary<string, List<string[]>> paths, string path, List<string> values)
     {
-        if (!paths.TryGetValue(path, out var list))
+        if (!paths.TryGetValue(path, out var groups))
         {
-            paths[path] = list = [];
+            paths[path] = groups = [CandidateValues.OffType];
         }
 
-        list.AddRange(values);
+        groups.Add([.. values.Distinct(StringComparer.Ordinal)]);
     }
 
     /// <summary>Builds a JSON object from chosen (path, value) pairs; a pair whose path runs through a non-object is skipped.</summary>
@@ -283,8 +284,8 @@ internal sealed class PolicyTargets
     /// <summary>A comparison predicate, where it sits, and the tool entry it belongs to (<see langword="null"/> for <c>all_tools</c>).</summary>
     internal sealed record Site(string? Entry, string Pointer, ComparisonPredicate Predicate);
 
-    /// <summary>One path (split at dots) and the values worth trying there.</summary>
-    internal sealed record PathValues(string[] Segments, string[] Values);
+    /// <summary>One path (split at dots) and the values worth trying there, one group per predicate or limit reading it.</summary>
+    internal sealed record PathValues(string[] Segments, string[][] Groups);
 
     /// <summary>What calls of one tool should vary.</summary>
     internal sealed record ToolPaths(PathValues[] Args, PathValues[] Identity, string[] Ids);
