@@ -49,8 +49,7 @@ public static class PolicyGen
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentException.ThrowIfNullOrEmpty(toolPattern);
-        var targets = Targets([policy]);
-        return CallGen(targets, targets.NamesMatching(toolPattern));
+        return PatternCallGen(Targets([policy]), toolPattern);
     }
 
     /// <summary>Tool names worth calling under <paramref name="policy"/>.</summary>
@@ -206,6 +205,19 @@ public static class PolicyGen
         return from tool in Gen.Elements(tools)
                from call in CallGen(targets, tool)
                select call;
+    }
+
+    /// <summary>Calls of tools matching a glob: the policy's own matching names two times in three, filled-in names otherwise.</summary>
+    internal static Gen<PolicyCall> PatternCallGen(PolicyTargets targets, string toolPattern)
+    {
+        var own = targets.OwnNamesMatching(toolPattern);
+        var filled = targets.FilledNames(toolPattern).Except(own, StringComparer.Ordinal).ToArray();
+        if (own.Length == 0 || filled.Length == 0)
+        {
+            return CallGen(targets, [.. own, .. filled]);
+        }
+
+        return Gen.Frequency((2, CallGen(targets, own)), (1, CallGen(targets, filled)));
     }
 
     internal static Gen<PolicyCall> CallGen(PolicyTargets targets, string tool)

@@ -33,7 +33,7 @@ public static class PolicyInvariants
         ArgumentException.ThrowIfNullOrEmpty(toolPattern);
         var compiled = Policy.Compile(policy);
         var targets = PolicyGen.Targets([policy]);
-        var calls = PolicyGen.CallGen(targets, targets.NamesMatching(toolPattern));
+        var calls = PolicyGen.PatternCallGen(targets, toolPattern);
         var description = $"never allows {JsonText.Quote(toolPattern)}" + (unless is null ? string.Empty : " unless the caller is exempt");
         return new PolicyInvariant(description, calls.Select(c => new[] { c }), scenario =>
         {

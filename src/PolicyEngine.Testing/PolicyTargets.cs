@@ -84,16 +84,15 @@ internal sealed class PolicyTargets
     public ToolPaths ForTool(string tool) => _byTool.GetOrAdd(tool, Build);
 
     /// <summary>Tool names matching <paramref name="pattern"/>: the policy's own names, and the pattern filled with pieces of them.</summary>
-    public string[] NamesMatching(string pattern)
+    public string[] NamesMatching(string pattern) => [.. OwnNamesMatching(pattern).Concat(FilledNames(pattern)).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>The policy's own tool names (and names derived from its globs and hide entries) that match the pattern.</summary>
+    public string[] OwnNamesMatching(string pattern) => [.. ToolNames.Where(name => JsonText.GlobMatch(pattern, name))];
+
+    /// <summary>The pattern with its wildcards filled by pieces of the policy's names and globs (<c>delete_*</c> → <c>delete_all</c>).</summary>
+    public string[] FilledNames(string pattern)
     {
         var names = new List<string>();
-        foreach (var name in ToolNames)
-        {
-            if (JsonText.GlobMatch(pattern, name))
-            {
-                names.Add(name);
-            }
-        }
 
         var fragments = new List<string> { string.Empty, "x", "all" };
         foreach (var p in Patterns)
