@@ -171,7 +171,9 @@ public sealed class InMemoryCounterStore : ICounterStore
 
             if (slot.Amount > slot.Max - used)
             {
-                return CounterResult.Limited(i, slot.RetryAfter(nowMs, cell.Buckets(slot.ReadFrom, slot.BucketStart)));
+                // A fixed window's retry-after is its end; only sliding windows need the bucket list.
+                var buckets = slot.BucketLength == slot.WindowLength ? [] : cell.Buckets(slot.ReadFrom, slot.BucketStart);
+                return CounterResult.Limited(i, slot.RetryAfter(nowMs, buckets));
             }
         }
 
