@@ -22,7 +22,8 @@ public sealed class InMemoryCounterStore : ICounterStore
     [ThreadStatic]
     private static Cell[]? t_cells;
 
-    private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
+    // The default comparer (ordinal for strings) lets the runtime use its faster non-randomized hashing until it sees collisions.
+    private readonly ConcurrentDictionary<string, Cell> _cells = new();
     private long _nextSweepMs = long.MinValue;
 
     /// <summary>The number of counters currently held (for diagnostics and tests).</summary>
