@@ -12,6 +12,8 @@ internal static class CommandLine
         new EvalCommand(),
         new ExplainCommand(),
         new ImportCommand(),
+        new TestCommand(),
+        new DiffCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
