@@ -24,9 +24,16 @@ internal static class CandidateValues
             case PredicateOperator.In or PredicateOperator.NotIn:
                 if (operand.ValueKind == JsonValueKind.Array)
                 {
+                    // Every element (twice, so members are as likely as misses), and near misses of the first few.
+                    var index = 0;
                     foreach (var item in operand.EnumerateArray())
                     {
-                        Near(item, values);
+                        values.Add(item.GetRawText());
+                        values.Add(item.GetRawText());
+                        if (index++ < 2)
+                        {
+                            Near(item, values);
+                        }
                     }
                 }
 

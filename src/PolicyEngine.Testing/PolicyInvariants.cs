@@ -153,7 +153,11 @@ public static class PolicyInvariants
     internal static Gen<PolicyCall[]> ComparisonScenarios(PolicyTargets targets)
     {
         var longest = targets.Limits.Count == 0 ? 2 : (int)Math.Min(targets.Limits.Max(l => l.Limit.Max / Math.Max(1, l.Limit.Cost)) + 2, 40);
-        var single = PolicyGen.CallGen(targets, targets.ToolNames);
+        // Tools whose rules differ between the policies get three calls in four.
+        var changed = targets.ChangedToolNames();
+        var single = changed.Length == 0 || changed.Length == targets.ToolNames.Length
+            ? PolicyGen.CallGen(targets, targets.ToolNames)
+            : Gen.Frequency((3, PolicyGen.CallGen(targets, changed)), (1, PolicyGen.CallGen(targets, targets.ToolNames)));
         var burst = from call in single
                     from count in Gen.Choose(2, Math.Max(2, longest))
                     select Enumerable.Repeat(call.WithTime(PolicyGen.Epoch), count).ToArray();

@@ -80,6 +80,39 @@ internal sealed class PolicyTargets
 
     public static PolicyTargets Of(IReadOnlyList<PolicyDocument> documents) => new(documents);
 
+    /// <summary>
+    /// Tool names whose rules differ between the documents: a different set of matching entries or entry text, a
+    /// different hide match, or (for names no entry matches) a different default or <c>all_tools</c>.
+    /// </summary>
+    public string[] ChangedToolNames()
+    {
+        if (Documents.Count < 2)
+        {
+            return [];
+        }
+
+        var signatures = Documents.Select(Signatures).ToList();
+        return [.. ToolNames.Where(name => signatures.Select(s => s(name)).Distinct(StringComparer.Ordinal).Count() > 1)];
+    }
+
+    private static Func<string, string> Signatures(PolicyDocument document)
+    {
+        using var json = JsonDocument.Parse(document.ToJson());
+        var root = json.RootElement;
+        var entries = root.TryGetProperty("tools", out var tools)
+            ? tools.EnumerateObject().Select(p => (p.Name, Text: p.Value.GetRawText())).ToList()
+            : [];
+        var hide = document.Hide ?? [];
+        var fallback = (root.TryGetProperty("default", out var d) ? d.GetRawText() : string.Empty)
+            + (root.TryGetProperty("all_tools", out var all) ? all.GetRawText() : string.Empty);
+        return name =>
+        {
+            var matching = entries.Where(e => JsonText.GlobMatch(e.Name, name)).Select(e => e.Name + "=" + e.Text).ToList();
+            return (hide.Any(h => JsonText.GlobMatch(h, name)) ? "hidden;" : string.Empty)
+                + fallback + ";" + string.Join(";", matching);
+        };
+    }
+
     /// <summary>The argument and identity paths that predicates and limits of <paramref name="tool"/> read.</summary>
     public ToolPaths ForTool(string tool) => _byTool.GetOrAdd(tool, Build);
 
@@ -234,7 +267,10 @@ internal sealed class PolicyTargets
             [.. ids.Distinct(StringComparer.Ordinal)]);
     }
 
-    /// <summary>Adds one predicate's values as a group: a call picks a group, then a value, so no predicate is drowned by others on the same path.</summary>
+    /// <summary>
+    /// Adds one predicate's values as a group: a call picks a group, then a value, so no predicate is drowned by others on
+    /// the same path. Repeated values weigh more.
+    /// </summary>
     private static void Add(Dictionary<string, List<string[]>> paths, string path, List<string> values)
     {
         if (!paths.TryGetValue(path, out var groups))
@@ -242,7 +278,7 @@ internal sealed class PolicyTargets
             paths[path] = groups = [CandidateValues.OffType];
         }
 
-        groups.Add([.. values.Distinct(StringComparer.Ordinal)]);
+        groups.Add([.. values]);
     }
 
     /// <summary>Builds a JSON object from chosen (path, value) pairs; a pair whose path runs through a non-object is skipped.</summary>
