@@ -23,7 +23,14 @@ public static class PolicyEngineMcpServerBuilderExtensions
             builder.Services.AddPolicyEngine(configure);
         }
 
-        return builder.WithRequestFilters(filters =>
+        return builder
+            .WithMessageFilters(filters => filters.AddIncomingFilter(next => (context, cancellationToken) =>
+            {
+                // Reject a malformed tools/call before the SDK deserializes it, with an error the caller can read.
+                ToolCallShape.ThrowIfMalformed(context.JsonRpcMessage);
+                return next(context, cancellationToken);
+            }))
+            .WithRequestFilters(filters =>
         {
             filters.AddCallToolFilter(next => (context, cancellationToken) =>
                 Guard(context.Services).CallToolAsync(context, next, cancellationToken));
