@@ -14,7 +14,7 @@ public sealed class GuardedServerTests
     public async Task ToolsList_HiddenTools_Vanish()
     {
         await using var client = await StartAsync("alice");
-        var names = (await client.ListToolsAsync(cancellationToken: Timeout)).Select(t => t.Name).ToList();
+        var names = (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
         Assert.Contains("run_python", names);
         Assert.Contains("echo", names);
         Assert.DoesNotContain("admin_reset", names);
@@ -123,12 +123,12 @@ public sealed class GuardedServerTests
         await using var client = await StartAsync("erin", policy: path, stderr: log.Enqueue);
         Assert.False((await CallAsync(client, "echo", new { message = "a" })).IsError);
 
-        var text = await File.ReadAllTextAsync(path, Timeout);
-        await File.WriteAllTextAsync(path, text.Replace("\"echo\": {}", "\"echo\": { \"action\": \"deny\", \"on_deny\": \"echo is switched off\" }"), Timeout);
+        var text = await File.ReadAllTextAsync(path, Ct);
+        await File.WriteAllTextAsync(path, text.Replace("\"echo\": {}", "\"echo\": { \"action\": \"deny\", \"on_deny\": \"echo is switched off\" }"), Ct);
         await Eventually(async () => (await CallAsync(client, "echo", new { message = "b" })).IsError == true);
         Assert.Contains("echo is switched off", Text(await CallAsync(client, "echo", new { message = "c" })));
 
-        await File.WriteAllTextAsync(path, text.Replace("\"echo\": {}", "\"echo\": { \"opp\": 1 }"), Timeout);
+        await File.WriteAllTextAsync(path, text.Replace("\"echo\": {}", "\"echo\": { \"opp\": 1 }"), Ct);
         await Eventually(() => Task.FromResult(log.Any(l => l.Contains("/tools/echo/opp", StringComparison.Ordinal))));
         Assert.Contains("echo is switched off", Text(await CallAsync(client, "echo", new { message = "d" })));
     }
@@ -139,7 +139,7 @@ public sealed class GuardedServerTests
         while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 15 seconds");
-            await Task.Delay(100, Timeout);
+            await Task.Delay(100, Ct);
         }
     }
 }

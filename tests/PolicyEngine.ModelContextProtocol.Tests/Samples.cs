@@ -14,7 +14,7 @@ internal static class Samples
     private static readonly string Root = Metadata("SamplesDirectory");
     private static readonly string Configuration = Metadata("Configuration");
 
-    public static CancellationToken Timeout => TestContext.Current.CancellationToken;
+    public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public static string Dll(string sample) =>
         Path.Combine(Root, sample, "bin", Configuration, "net10.0", sample + ".dll");
@@ -68,7 +68,7 @@ internal static class Samples
             };
         }
 
-        using var startup = CancellationTokenSource.CreateLinkedTokenSource(Timeout);
+        using var startup = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         startup.CancelAfter(TimeSpan.FromSeconds(60));
         return await McpClient.CreateAsync(transport, options, cancellationToken: startup.Token);
     }
@@ -78,7 +78,7 @@ internal static class Samples
         var arguments = args is null
             ? new Dictionary<string, object?>()
             : JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(args))!;
-        return await client.CallToolAsync(tool, arguments, cancellationToken: Timeout);
+        return await client.CallToolAsync(tool, arguments, cancellationToken: Ct);
     }
 
     public static string Text(CallToolResult result) =>
