@@ -31,7 +31,7 @@ public sealed class GuardedServerTests
         for (var i = 0; i < 3; i++)
         {
             var ok = await CallAsync(alice, "run_python", new { code = $"print({i} * 7)" });
-            Assert.False(ok.IsError, Text(ok));
+            Assert.True(ok.IsError != true, Text(ok));
             Assert.Equal((i * 7).ToString(), Text(ok).Trim());
         }
 
@@ -43,7 +43,7 @@ public sealed class GuardedServerTests
         Assert.Contains("/tools/run_python/limits/0", Text(limited));
 
         await using var bob = await StartAsync("bob");
-        Assert.False((await CallAsync(bob, "run_python", new { code = "print(1)" })).IsError);
+        Assert.True((await CallAsync(bob, "run_python", new { code = "print(1)" })).IsError != true);
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class GuardedServerTests
         // Both failures gave their quota back: all three runs are still available.
         for (var i = 0; i < 3; i++)
         {
-            Assert.False((await CallAsync(client, "run_python", new { code = "print('ok')" })).IsError);
+            Assert.True((await CallAsync(client, "run_python", new { code = "print('ok')" })).IsError != true);
         }
 
         Assert.True((await CallAsync(client, "run_python", new { code = "print('ok')" })).IsError);
@@ -70,9 +70,9 @@ public sealed class GuardedServerTests
     public async Task DeleteNote_ApproverAccepts_CallRuns()
     {
         await using var client = await StartAsync("alice", Approver.Accepts);
-        Assert.False((await CallAsync(client, "save_note", new { name = "n1", text = "t" })).IsError);
+        Assert.True((await CallAsync(client, "save_note", new { name = "n1", text = "t" })).IsError != true);
         var deleted = await CallAsync(client, "delete_note", new { name = "n1" });
-        Assert.False(deleted.IsError, Text(deleted));
+        Assert.True(deleted.IsError != true, Text(deleted));
         Assert.Equal("deleted 'n1'", Text(deleted));
         Assert.Equal("(no notes)", Text(await CallAsync(client, "list_notes")));
     }
@@ -107,7 +107,7 @@ public sealed class GuardedServerTests
         // its charge.
         await using var client = await StartAsync("dave", Approver.Accepts);
         var result = await CallAsync(client, "confirm_echo", new { message = "hi" });
-        Assert.False(result.IsError, Text(result));
+        Assert.True(result.IsError != true, Text(result));
         Assert.Equal("confirmed: hi", Text(result));
 
         var second = await CallAsync(client, "confirm_echo", new { message = "again" });
@@ -121,7 +121,7 @@ public sealed class GuardedServerTests
         var path = CopyPolicy("guarded-test.json");
         var log = new ConcurrentQueue<string>();
         await using var client = await StartAsync("erin", policy: path, stderr: log.Enqueue);
-        Assert.False((await CallAsync(client, "echo", new { message = "a" })).IsError);
+        Assert.True((await CallAsync(client, "echo", new { message = "a" })).IsError != true);
 
         var text = await File.ReadAllTextAsync(path, Ct);
         await File.WriteAllTextAsync(path, text.Replace("\"echo\": {}", "\"echo\": { \"action\": \"deny\", \"on_deny\": \"echo is switched off\" }"), Ct);
