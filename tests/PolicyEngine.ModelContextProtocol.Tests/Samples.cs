@@ -118,7 +118,7 @@ internal static class Samples
         typeof(Samples).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 }
 
-internal enum Approver
+public enum Approver
 {
     /// <summary>The client declares no elicitation support.</summary>
     None,
