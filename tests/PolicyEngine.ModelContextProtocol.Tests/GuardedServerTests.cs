@@ -49,7 +49,7 @@ public sealed class GuardedServerTests
     [Fact]
     public async Task RunPython_Timeout_FailsAndGivesQuotaBack()
     {
-        await using var client = await StartAsync("carol", extra: ["--python-timeout", "1"]);
+        await using var client = await StartAsync("carol", extra: ["--python-timeout", "4"]);
         var stuck = await CallAsync(client, "run_python", new { code = "while True: pass" });
         Assert.True(stuck.IsError);
         Assert.Contains("time limit", Text(stuck));
