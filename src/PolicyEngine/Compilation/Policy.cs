@@ -85,9 +85,9 @@ public sealed class Policy
         }
 
         // Decisions that depend on nothing but the tool name are settled now, so such calls cost one lookup.
-        foreach (var slot in exact.Values)
+        foreach (var name in exact.Keys.ToArray())
         {
-            slot.Settle(this);
+            exact[name] = exact[name].Settle(this);
         }
 
         _exact = exact.ToFrozenDictionary(StringComparer.Ordinal);
@@ -224,34 +224,39 @@ public sealed class Policy
         return null;
     }
 
-    /// <summary>An exact tool name's entry and whether <c>hide</c> names it.</summary>
-    private sealed class ToolSlot(CompiledRules? rules, bool hidden)
+    /// <summary>
+    /// An exact tool name's entry, whether <c>hide</c> names it, and the decision every call of the name gets when it
+    /// depends on nothing else. A struct stored in the table itself: one lookup, no further indirection.
+    /// </summary>
+    private readonly struct ToolSlot(CompiledRules? rules, bool hidden, Decision? settled = null, bool settledBeforeArguments = false)
     {
         public CompiledRules? Rules { get; } = rules;
 
         public bool Hidden { get; } = hidden;
 
-        /// <summary>The decision every call of this name gets, when it depends on nothing else.</summary>
-        public Decision? Settled { get; private set; }
+        public Decision? Settled { get; } = settled;
 
         /// <summary>Whether <see cref="Settled"/> comes before the arguments check (hidden), so it holds for any arguments.</summary>
-        public bool SettledBeforeArguments { get; private set; }
+        public bool SettledBeforeArguments { get; } = settledBeforeArguments;
 
-        public void Settle(Policy policy)
+        public ToolSlot Settle(Policy policy)
         {
             if (policy._hideAll || Hidden || IsHiddenByGlob(policy))
             {
-                Settled = policy.Hidden;
-                SettledBeforeArguments = true;
+                return new ToolSlot(Rules, hidden: true, policy.Hidden, settledBeforeArguments: true);
             }
-            else if (Rules?.ActionDenial is { } denial)
+
+            if (Rules?.ActionDenial is { } denial)
             {
-                Settled = denial;
+                return new ToolSlot(Rules, hidden: false, denial);
             }
-            else if (Rules is { IsEmpty: true } && policy.AllTools is null)
+
+            if (Rules is { IsEmpty: true } && policy.AllTools is null)
             {
-                Settled = Rules.Allow;
+                return new ToolSlot(Rules, hidden: false, Rules.Allow);
             }
+
+            return this;
         }
 
         private bool IsHiddenByGlob(Policy policy)

@@ -61,8 +61,6 @@ internal sealed class PolicyParser
         ["path_under"] = (PredicateOperator.PathUnder, true),
     };
 
-    private static readonly JsonElement TrueElement = JsonDocument.Parse("true").RootElement;
-
     private readonly List<PolicyError> _errors = [];
     private readonly PointerBuilder _at = new();
     private readonly Dictionary<string, CounterDefinition> _counters = new(StringComparer.Ordinal);
@@ -1030,10 +1028,6 @@ internal sealed class PolicyParser
         {
             value = given;
             CheckValueTree(value, "value");
-        }
-        else if (ok && op == PredicateOperator.Exists)
-        {
-            value = TrueElement;
         }
         else
         {

@@ -233,17 +233,49 @@ public sealed class PolicyEvaluator
 
     private static readonly IReadOnlyDictionary<string, JsonElement> EmptyArguments = new Dictionary<string, JsonElement>();
 
+    [ThreadStatic]
+    private static RequestList? t_requests;
+
+    /// <summary>The counter requests of one call: a reusable array and a count, read by stores as a list.</summary>
+    private sealed class RequestList : IReadOnlyList<CounterRequest>
+    {
+        public CounterRequest[] Items { get; private set; } = new CounterRequest[4];
+
+        public int Count { get; private set; }
+
+        public CounterRequest this[int index] => (uint)index < (uint)Count ? Items[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Reset(int count)
+        {
+            if (Items.Length < count)
+            {
+                Items = new CounterRequest[count];
+            }
+
+            Count = count;
+        }
+
+        public IEnumerator<CounterRequest> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return Items[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     /// <summary>What is left to do after the pure checks: nothing (a final decision), or counters and approval.</summary>
     private struct Plan
     {
         public Decision? Final;
         public CompiledRules? Rules;
-        public CounterRequest[]? Requests;
-        public CompiledLimit[]? Limits;
+        public RequestList? Requests;
         public CompiledApproval? Approval;
     }
 
-    private Plan MakePlan(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
+    private Plan MakePlan(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool reuseBuffers)
     {
         if (policy.Lookup(tool, out var rules))
         {
@@ -273,15 +305,18 @@ public sealed class PolicyEvaluator
         var limitCount = (rules?.Limits.Length ?? 0) + (allTools?.Limits.Length ?? 0);
         if (limitCount > 0)
         {
-            plan.Requests = new CounterRequest[limitCount];
-            plan.Limits = new CompiledLimit[limitCount];
+            // The synchronous path reuses one request list per thread (a store must not keep it past the call);
+            // the asynchronous path may resume on another thread, so it gets its own.
+            var requests = reuseBuffers ? (t_requests ??= new RequestList()) : new RequestList();
+            requests.Reset(limitCount);
+            plan.Requests = requests;
             var index = 0;
-            if (rules is not null && PlanLimits(rules.Limits, context, tool, policy, plan.Requests, plan.Limits, ref index) is { } limitDenial)
+            if (rules is not null && PlanLimits(rules.Limits, context, tool, policy, requests.Items, ref index) is { } limitDenial)
             {
                 return new Plan { Final = limitDenial };
             }
 
-            if (allTools is not null && PlanLimits(allTools.Limits, context, tool, policy, plan.Requests, plan.Limits, ref index) is { } allLimitDenial)
+            if (allTools is not null && PlanLimits(allTools.Limits, context, tool, policy, requests.Items, ref index) is { } allLimitDenial)
             {
                 return new Plan { Final = allLimitDenial };
             }
@@ -434,7 +469,6 @@ public sealed class PolicyEvaluator
         string tool,
         Policy policy,
         CounterRequest[] requests,
-        CompiledLimit[] planned,
         ref int index)
     {
         foreach (var limit in limits)
@@ -506,7 +540,6 @@ public sealed class PolicyEvaluator
             }
 
             requests[index] = new CounterRequest(key, amount, rule.Max, rule.WindowLength, rule.Algorithm);
-            planned[index] = limit;
             index++;
         }
 
@@ -533,7 +566,7 @@ public sealed class PolicyEvaluator
         Plan plan;
         try
         {
-            plan = MakePlan(policy, identity, tool, args, dictionary);
+            plan = MakePlan(policy, identity, tool, args, dictionary, reuseBuffers: true);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -623,7 +656,7 @@ public sealed class PolicyEvaluator
         Plan plan;
         try
         {
-            plan = MakePlan(policy, identity, tool, args, dictionary);
+            plan = MakePlan(policy, identity, tool, args, dictionary, reuseBuffers: false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -746,8 +779,12 @@ public sealed class PolicyEvaluator
 
     private static Decision RateLimited(Policy policy, in Plan plan, in CounterResult result)
     {
-        var index = result.LimitingIndex >= 0 && result.LimitingIndex < plan.Limits!.Length ? result.LimitingIndex : 0;
-        var limit = plan.Limits![index];
+        // Requests were planned in order: the tool's limits, then all_tools'.
+        var index = Math.Max(0, result.LimitingIndex);
+        var own = plan.Rules?.Limits ?? [];
+        var limit = index < own.Length ? own[index]
+            : policy.AllTools is { } allTools && index - own.Length < allTools.Limits.Length ? allTools.Limits[index - own.Length]
+            : own.Length > 0 ? own[0] : policy.AllTools!.Limits[0];
         return new Decision(DecisionKind.RateLimited, limit.Reason, limit.Pointer, policy.Version, retryAfter: result.RetryAfter);
     }
 

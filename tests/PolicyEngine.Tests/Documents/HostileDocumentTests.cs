@@ -157,7 +157,7 @@ public class HostileDocumentTests
     public void Parse_Not10000Deep_RejectedAtRoot()
     {
         var json = Header + "\"t\":{\"require\":[" + string.Concat(Enumerable.Repeat("{\"not\":", 10_000))
-            + "{\"path\":\"args.a\",\"op\":\"exists\"}" + new string('}', 10_000) + "]}}}";
+            + "{\"path\":\"args.a\",\"op\":\"exists\",\"value\":true}" + new string('}', 10_000) + "]}}}";
 
         var ok = PolicyDocument.TryParse(json, out _, out var errors);
 
