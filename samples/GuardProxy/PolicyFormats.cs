@@ -1,16 +1,15 @@
 using PolicyEngine;
+using PolicyEngine.Intercept;
 
 namespace PolicyEngine.Samples.GuardProxy;
 
 /// <summary>How each <c>--format</c> is read.</summary>
 internal static class PolicyFormats
 {
-    public static Func<string, PolicyDocument>? LoaderFor(string format) => format switch
+    public static Func<string, PolicyDocument> LoaderFor(string format) => format switch
     {
         "json" => PolicyDocument.Load,
-        // The Intercept importer (PolicyEngine.Intercept) is not on main yet. When it is, reference it from this
-        // project and return: path => InterceptPolicy.Load(path).
-        "intercept" => null,
+        "intercept" => path => InterceptPolicy.Load(path),
         _ => throw new ArgumentException($"unknown format '{format}'"),
     };
 }

@@ -26,14 +26,14 @@ public sealed class GuardProxyTests
         public ValueTask DisposeAsync() => Client.DisposeAsync();
     }
 
-    private static async Task<Proxy> StartAsync(string identity, Approver approver = Approver.None)
+    private static async Task<Proxy> StartAsync(string identity, Approver approver = Approver.None, string policy = "everything.json", string format = "json")
     {
         var server = Environment.GetEnvironmentVariable(Variable);
         Assert.SkipWhen(string.IsNullOrEmpty(server), $"{Variable} is not set (.ci/run installs server-everything and sets it)");
         var log = Path.Combine(Directory.CreateTempSubdirectory("pe-proxy-").FullName, "upstream.jsonl");
         var client = await ConnectStdioAsync(
             "GuardProxy",
-            ["--policy", Policy("everything.json"), "--identity", identity, "--", "sh", "-c", "tee -a \"$0\" | exec node \"$1\" stdio", log, server!],
+            ["--policy", Policy(policy), "--format", format, "--identity", identity, "--", "sh", "-c", "tee -a \"$0\" | exec node \"$1\" stdio", log, server!],
             approver);
         return new Proxy(client, log);
     }
@@ -163,5 +163,18 @@ public sealed class GuardProxyTests
         {
             Assert.DoesNotContain(marker, upstream);
         }
+    }
+
+    [Fact]
+    public async Task InterceptFormat_PolicyImportedAndEnforced()
+    {
+        await using var proxy = await StartAsync("alice", policy: "everything-intercept.yaml", format: "intercept");
+        var names = (await proxy.Client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
+        Assert.DoesNotContain("get-env", names);
+        Assert.Contains("intercept says no secrets", Text(await CallAsync(proxy.Client, "echo", new { message = "a secret" })));
+        Assert.Equal("Echo: fine", Text(await CallAsync(proxy.Client, "echo", new { message = "fine" })));
+        Assert.True((await CallAsync(proxy.Client, "get-sum", new { a = 1, b = 2 })).IsError != true);
+        Assert.True((await CallAsync(proxy.Client, "get-sum", new { a = 1, b = 2 })).IsError);
+        Assert.DoesNotContain("a secret", proxy.Upstream);
     }
 }
