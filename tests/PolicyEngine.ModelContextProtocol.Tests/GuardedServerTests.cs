@@ -8,7 +8,9 @@ namespace PolicyEngine.ModelContextProtocol.Tests;
 public sealed class GuardedServerTests
 {
     private static Task<McpClient> StartAsync(string identity, Approver approver = Approver.None, string? policy = null, Action<string>? stderr = null, params string[] extra) =>
-        ConnectStdioAsync("GuardedServer", ["--policy", policy ?? Policy("guarded-test.json"), "--identity", identity, .. extra], approver, stderr);
+        // A generous Python time limit unless a test sets its own: python3 starts slowly on a loaded CI machine, and
+        // a run that should succeed must not time out. (Later command-line values win over earlier ones.)
+        ConnectStdioAsync("GuardedServer", ["--policy", policy ?? Policy("guarded-test.json"), "--identity", identity, "--python-timeout", "60", .. extra], approver, stderr);
 
     [Fact]
     public async Task ToolsList_HiddenTools_Vanish()
