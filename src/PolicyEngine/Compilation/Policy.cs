@@ -204,25 +204,25 @@ public sealed class Policy
     /// <param name="tool">The tool name.</param>
     /// <param name="argsAreObject">Whether the arguments are an object (or absent): an allow, or a denial that
     /// comes after the arguments check, is only settled then.</param>
-    internal Decision? FixedDecision(string tool, bool argsAreObject)
+    /// <param name="match">What the lookup found, when it is complete, so evaluation need not look again.</param>
+    internal Decision? FixedDecision(string tool, bool argsAreObject, out ToolMatch match)
     {
         if (_exact.TryGetValue(tool, out var slot))
         {
-            if (slot.Settled is { } settled && (argsAreObject || slot.SettledBeforeArguments))
-            {
-                return settled;
-            }
-
-            return null;
+            // Hide globs were applied to exact names at compile time, so an exact hit is the whole answer.
+            match = new ToolMatch(Known: true, slot.Hidden, slot.Hidden ? null : slot.Rules);
+            return slot.Settled is { } settled && (argsAreObject || slot.SettledBeforeArguments) ? settled : null;
         }
 
-        if (_unmatched is { } unmatched && (argsAreObject || unmatched.Kind == DecisionKind.Deny))
-        {
-            return unmatched;
-        }
-
-        return null;
+        match = _globs.Length == 0 && _hiddenGlobs.Length == 0 ? new ToolMatch(Known: true, _hideAll, null) : default;
+        return _unmatched is { } unmatched && (argsAreObject || unmatched.Kind == DecisionKind.Deny) ? unmatched : null;
     }
+
+    /// <summary>The result of looking a tool name up: whether it is hidden and which entry governs it.</summary>
+    /// <param name="Known">Whether the lookup is complete (otherwise globs must still be tried).</param>
+    /// <param name="Hidden">Whether <c>hide</c> covers the name.</param>
+    /// <param name="Rules">The governing entry, if any.</param>
+    internal readonly record struct ToolMatch(bool Known, bool Hidden, CompiledRules? Rules);
 
     /// <summary>
     /// An exact tool name's entry, whether <c>hide</c> names it, and the decision every call of the name gets when it

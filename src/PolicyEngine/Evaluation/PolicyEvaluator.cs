@@ -104,12 +104,12 @@ public sealed class PolicyEvaluator
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
         var policy = Policy;
-        if (policy.FixedDecision(tool, args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null) is { } known)
+        if (policy.FixedDecision(tool, args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null, out var match) is { } known)
         {
             return Finish(identity, tool, args, null, known);
         }
 
-        return Finish(identity, tool, args, null, DecideSync(policy, identity, tool, args, null));
+        return Finish(identity, tool, args, null, DecideSync(policy, match, identity, tool, args, null));
     }
 
     /// <summary>Decides whether the call may run, with arguments in the MCP SDK's shape.</summary>
@@ -123,12 +123,12 @@ public sealed class PolicyEvaluator
         ArgumentNullException.ThrowIfNull(tool);
         args ??= EmptyArguments;
         var policy = Policy;
-        if (policy.FixedDecision(tool, argsAreObject: true) is { } known)
+        if (policy.FixedDecision(tool, argsAreObject: true, out var match) is { } known)
         {
             return Finish(identity, tool, default, args, known);
         }
 
-        return Finish(identity, tool, default, args, DecideSync(policy, identity, tool, default, args));
+        return Finish(identity, tool, default, args, DecideSync(policy, match, identity, tool, default, args));
     }
 
     /// <summary>Decides asynchronously, using the stores' asynchronous paths and the store timeout.</summary>
@@ -275,9 +275,10 @@ public sealed class PolicyEvaluator
         public CompiledApproval? Approval;
     }
 
-    private Plan MakePlan(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool reuseBuffers)
+    private Plan MakePlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool reuseBuffers)
     {
-        if (policy.Lookup(tool, out var rules))
+        var rules = match.Rules;
+        if (match.Known ? match.Hidden : policy.Lookup(tool, out rules))
         {
             return new Plan { Final = policy.Hidden };
         }
@@ -565,9 +566,9 @@ public sealed class PolicyEvaluator
     /// Plans the call; only a call that needs the stores goes on to <see cref="Decide"/>, on the synchronous store
     /// paths, where it never suspends and so completes here.
     /// </summary>
-    private Decision DecideSync(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
+    private Decision DecideSync(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
     {
-        if (TryPlan(policy, identity, tool, args, dictionary, synchronous: true, out var plan) is { } final)
+        if (TryPlan(policy, match, identity, tool, args, dictionary, synchronous: true, out var plan) is { } final)
         {
             return final;
         }
@@ -578,16 +579,16 @@ public sealed class PolicyEvaluator
     }
 
     private ValueTask<Decision> DecideAsync(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, CancellationToken cancellationToken) =>
-        TryPlan(policy, identity, tool, args, dictionary, synchronous: false, out var plan) is { } final
+        TryPlan(policy, default, identity, tool, args, dictionary, synchronous: false, out var plan) is { } final
             ? ValueTask.FromResult(final)
             : Decide(policy, plan, identity, tool, args, dictionary, synchronous: false, cancellationToken);
 
     /// <summary>Makes the plan; returns the decision when no store is needed.</summary>
-    private Decision? TryPlan(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool synchronous, out Plan plan)
+    private Decision? TryPlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool synchronous, out Plan plan)
     {
         try
         {
-            plan = MakePlan(policy, identity, tool, args, dictionary, reuseBuffers: synchronous);
+            plan = MakePlan(policy, match, identity, tool, args, dictionary, reuseBuffers: synchronous);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
