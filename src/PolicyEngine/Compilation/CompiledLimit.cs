@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace PolicyEngine.Compilation;
 
 /// <summary>A limit compiled for the counter stores: its counter, window, scope and cost source.</summary>
@@ -10,7 +12,14 @@ internal sealed class CompiledLimit
         Reason = reason;
         ScopePath = rule.ScopeKind == LimitScopeKind.Argument ? new CompiledPath(rule.Scope) : null;
         CostPath = rule.CostFrom is not null ? new CompiledPath(rule.CostFrom) : null;
+        GlobalKey = PolicyEvaluator.CounterKey(rule, "*");
     }
+
+    /// <summary>The storage key of a <c>global</c> counter.</summary>
+    public string GlobalKey { get; }
+
+    /// <summary>Storage keys of a <c>tool</c> counter by tool name (bounded by the tools callers use).</summary>
+    public ConcurrentDictionary<string, string> ToolKeys { get; } = new(StringComparer.Ordinal);
 
     public LimitRule Rule { get; }
 

@@ -13,9 +13,9 @@ namespace PolicyEngine;
 /// </summary>
 public sealed class Policy
 {
-    private readonly FrozenDictionary<string, CompiledRules> _exact;
+    // One hash lookup per call: every exact name, listed or hidden, has one slot.
+    private readonly FrozenDictionary<string, ToolSlot> _exact;
     private readonly CompiledRules[] _globs;
-    private readonly FrozenSet<string> _hiddenExact;
     private readonly string[] _hiddenGlobs;
     private readonly bool _hideAll;
 
@@ -50,10 +50,9 @@ public sealed class Policy
             }
         }
 
-        _hiddenExact = hiddenExact.ToFrozenSet(StringComparer.Ordinal);
         _hiddenGlobs = [.. hiddenGlobs];
 
-        var exact = new Dictionary<string, CompiledRules>(StringComparer.Ordinal);
+        var exact = new Dictionary<string, ToolSlot>(StringComparer.Ordinal);
         var globs = new List<CompiledRules>();
         foreach (var tool in document.Tools)
         {
@@ -64,8 +63,13 @@ public sealed class Policy
             }
             else
             {
-                exact[tool.Name!] = compiled;
+                exact[tool.Name!] = new ToolSlot(compiled, hidden: false);
             }
+        }
+
+        foreach (var name in hiddenExact)
+        {
+            exact[name] = new ToolSlot(exact.TryGetValue(name, out var listed) ? listed.Rules : null, hidden: true);
         }
 
         // A longer literal prefix is more specific; validation guarantees no two globs tie for a name.
@@ -120,41 +124,67 @@ public sealed class Policy
     public static Policy Parse(string json) => Compile(PolicyDocument.Parse(json));
 
     /// <summary>Whether <c>hide</c> covers the tool.</summary>
-    internal bool IsHidden(string tool)
+    internal bool IsHidden(string tool) => Lookup(tool, out _);
+
+    /// <summary>The entry that governs the tool: an exact name, else the most specific matching glob.</summary>
+    internal CompiledRules? Find(string tool)
     {
-        if (_hideAll || _hiddenExact.Contains(tool))
+        Lookup(tool, out var rules);
+        return rules;
+    }
+
+    /// <summary>
+    /// Finds, with one hash lookup for exact names, whether <c>hide</c> covers the tool and which entry governs it
+    /// (an exact name, else the glob with the longest literal prefix). Returns <see langword="true"/> when hidden.
+    /// </summary>
+    internal bool Lookup(string tool, out CompiledRules? rules)
+    {
+        rules = null;
+        if (_hideAll)
         {
             return true;
+        }
+
+        if (_exact.TryGetValue(tool, out var slot))
+        {
+            if (slot.Hidden)
+            {
+                return true;
+            }
+
+            rules = slot.Rules;
         }
 
         foreach (var glob in _hiddenGlobs)
         {
             if (Glob.IsMatch(glob, tool))
             {
+                rules = null;
                 return true;
+            }
+        }
+
+        if (rules is null)
+        {
+            foreach (var glob in _globs)
+            {
+                if (Glob.IsMatch(glob.Name!, tool))
+                {
+                    rules = glob;
+                    break;
+                }
             }
         }
 
         return false;
     }
 
-    /// <summary>The entry that governs the tool: an exact name, else the most specific matching glob.</summary>
-    internal CompiledRules? Find(string tool)
+    /// <summary>An exact tool name's entry and whether <c>hide</c> names it.</summary>
+    private sealed class ToolSlot(CompiledRules? rules, bool hidden)
     {
-        if (_exact.TryGetValue(tool, out var rules))
-        {
-            return rules;
-        }
+        public CompiledRules? Rules { get; } = rules;
 
-        foreach (var glob in _globs)
-        {
-            if (Glob.IsMatch(glob.Name!, tool))
-            {
-                return glob;
-            }
-        }
-
-        return null;
+        public bool Hidden { get; } = hidden;
     }
 
     private CompiledRules Compile(ToolPolicy tool, string pointer)

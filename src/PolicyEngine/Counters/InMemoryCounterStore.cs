@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 
 namespace PolicyEngine;
 
@@ -16,6 +15,12 @@ namespace PolicyEngine;
 public sealed class InMemoryCounterStore : ICounterStore
 {
     private const long SweepIntervalMs = 1_000;
+
+    [ThreadStatic]
+    private static CounterSlot[]? t_slots;
+
+    [ThreadStatic]
+    private static Cell[]? t_cells;
 
     private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
     private long _nextSweepMs = long.MinValue;
@@ -75,8 +80,9 @@ public sealed class InMemoryCounterStore : ICounterStore
             return CounterResult.Success(commit ? new CounterReservation([]) : null);
         }
 
-        var slots = new CounterSlot[count];
-        var cells = new Cell[count];
+        // Per-thread scratch: a reservation never re-enters the store on the same thread, and nothing keeps them.
+        var slots = t_slots is { } cachedSlots && cachedSlots.Length >= count ? cachedSlots : (t_slots = new CounterSlot[Math.Max(count, 4)]);
+        var cells = t_cells is { } cachedCells && cachedCells.Length >= count ? cachedCells : (t_cells = new Cell[Math.Max(count, 4)]);
         Span<int> order = count <= 16 ? stackalloc int[count] : new int[count];
         for (var i = 0; i < count; i++)
         {
@@ -124,7 +130,7 @@ public sealed class InMemoryCounterStore : ICounterStore
 
                 if (!retry)
                 {
-                    return Apply(slots, cells, nowMs, commit);
+                    return Apply(slots, cells, count, nowMs, commit);
                 }
             }
             finally
@@ -137,45 +143,49 @@ public sealed class InMemoryCounterStore : ICounterStore
         }
     }
 
-    /// <summary>With every cell locked: check each slot in request order, charging as we go, and undo on refusal.</summary>
-    private static CounterResult Apply(CounterSlot[] slots, Cell[] cells, long nowMs, bool commit)
+    /// <summary>
+    /// With every cell locked: check every slot first (counting earlier requests for the same counter), then charge
+    /// all of them, so nothing is ever charged and undone, and a peek never touches a cell.
+    /// </summary>
+    private static CounterResult Apply(CounterSlot[] slots, Cell[] cells, int count, long nowMs, bool commit)
     {
-        var charged = 0;
-        for (var i = 0; i < slots.Length; i++)
+        for (var i = 0; i < count; i++)
         {
             ref readonly var slot = ref slots[i];
             var cell = cells[i];
-            var used = cell.Sum(slot.ReadFrom, slot.BucketStart);
-            if (slot.Amount > slot.Max - used)
+            if (cell.Forgot(slot.ReadFrom))
             {
-                var retryAfter = slot.RetryAfter(nowMs, cell.Buckets(slot.ReadFrom, slot.BucketStart));
-                for (var j = charged - 1; j >= 0; j--)
-                {
-                    cells[j].Refund(slots[j].BucketStart, slots[j].Amount);
-                }
-
-                return CounterResult.Limited(i, retryAfter);
+                // This call is stamped so far behind the newest one that the buckets it would count were dropped:
+                // refuse rather than guess (a clock that lags by more than a window is a fault, not traffic).
+                return CounterResult.Limited(i, TimeSpan.FromMilliseconds(slot.BucketLength));
             }
 
-            // Charge tentatively even for a peek, so a request naming one counter twice is checked against both amounts.
-            cell.Charge(slot.BucketStart, slot.ReadFrom, slot.ExpiresAt, slot.Amount);
-            charged++;
+            var used = cell.Sum(slot.ReadFrom, slot.BucketStart);
+            for (var j = 0; j < i; j++)
+            {
+                if (ReferenceEquals(cells[j], cell) && slots[j].BucketStart >= slot.ReadFrom && slots[j].BucketStart <= slot.BucketStart)
+                {
+                    used = CounterSlot.SaturatingAdd(used, slots[j].Amount);
+                }
+            }
+
+            if (slot.Amount > slot.Max - used)
+            {
+                return CounterResult.Limited(i, slot.RetryAfter(nowMs, cell.Buckets(slot.ReadFrom, slot.BucketStart)));
+            }
         }
 
         if (!commit)
         {
-            for (var j = charged - 1; j >= 0; j--)
-            {
-                cells[j].Refund(slots[j].BucketStart, slots[j].Amount);
-            }
-
             return CounterResult.Success(null);
         }
 
-        var charges = new CounterCharge[slots.Length];
-        for (var i = 0; i < slots.Length; i++)
+        var charges = new CounterCharge[count];
+        for (var i = 0; i < count; i++)
         {
-            charges[i] = slots[i].ToCharge();
+            ref readonly var slot = ref slots[i];
+            cells[i].Charge(slot.BucketStart, slot.ReadFrom - slot.WindowLength, slot.ExpiresAt + slot.WindowLength, slot.Amount);
+            charges[i] = slot.ToCharge();
         }
 
         return CounterResult.Success(new CounterReservation(charges));
@@ -211,18 +221,28 @@ public sealed class InMemoryCounterStore : ICounterStore
         }
     }
 
-    /// <summary>One counter: up to <see cref="CounterSlot.SlidingBuckets"/> + 2 buckets (start, count).</summary>
+    /// <summary>
+    /// One counter: its buckets (start, count), oldest first. Buckets are kept for one window beyond what the newest
+    /// call counts, so a call stamped a little earlier (another thread's clock read) still sees its window; anything
+    /// older is dropped and remembered as the horizon.
+    /// </summary>
     private sealed class Cell
     {
-        private const int Capacity = CounterSlot.SlidingBuckets + 2;
-        private readonly long[] _starts = new long[Capacity];
-        private readonly long[] _counts = new long[Capacity];
+        private long[] _starts = new long[2];
+        private long[] _counts = new long[2];
         private int _length;
+        private long _horizon = long.MinValue;
 
         public bool Dead;
 
-        /// <summary>When the newest bucket stops counting; the cell can be swept after it.</summary>
+        /// <summary>
+        /// One window after the newest bucket stops counting: the cell can be swept then. The extra window lets a
+        /// call stamped a little late (a thread that read the clock before a boundary) still find its window.
+        /// </summary>
         public long ExpiresAt = long.MinValue;
+
+        /// <summary>Whether buckets a call reading from <paramref name="readFrom"/> would count have been dropped.</summary>
+        public bool Forgot(long readFrom) => readFrom <= _horizon;
 
         public long Sum(long readFrom, long bucketStart)
         {
@@ -252,15 +272,16 @@ public sealed class InMemoryCounterStore : ICounterStore
             return [.. list];
         }
 
-        public void Charge(long bucketStart, long readFrom, long expiresAt, long amount)
+        /// <summary>Adds to the bucket at <paramref name="bucketStart"/>, dropping buckets that start before <paramref name="keepFrom"/>.</summary>
+        public void Charge(long bucketStart, long keepFrom, long retainUntil, long amount)
         {
-            // Buckets older than anything still counted are dropped first, so the cell stays small.
             var kept = 0;
             var index = -1;
             for (var i = 0; i < _length; i++)
             {
-                if (_starts[i] < readFrom && _starts[i] != bucketStart)
+                if (_starts[i] < keepFrom && _starts[i] != bucketStart)
                 {
+                    _horizon = Math.Max(_horizon, _starts[i]);
                     continue;
                 }
 
@@ -277,24 +298,30 @@ public sealed class InMemoryCounterStore : ICounterStore
             _length = kept;
             if (index < 0)
             {
-                if (_length == Capacity)
+                if (_length == _starts.Length)
                 {
-                    // Cannot happen while readFrom trails bucketStart by at most SlidingBuckets + 1 buckets; keep the newest.
-                    Debug.Fail("counter cell overflow");
-                    Array.Copy(_starts, 1, _starts, 0, Capacity - 1);
-                    Array.Copy(_counts, 1, _counts, 0, Capacity - 1);
-                    _length--;
+                    Array.Resize(ref _starts, _length * 2);
+                    Array.Resize(ref _counts, _length * 2);
                 }
 
-                index = _length++;
+                // Keep buckets ordered by start so the oldest is always first.
+                index = _length;
+                while (index > 0 && _starts[index - 1] > bucketStart)
+                {
+                    _starts[index] = _starts[index - 1];
+                    _counts[index] = _counts[index - 1];
+                    index--;
+                }
+
+                _length++;
                 _starts[index] = bucketStart;
                 _counts[index] = 0;
             }
 
             _counts[index] = CounterSlot.SaturatingAdd(_counts[index], amount);
-            if (expiresAt > ExpiresAt)
+            if (retainUntil > ExpiresAt)
             {
-                ExpiresAt = expiresAt;
+                ExpiresAt = retainUntil;
             }
         }
 

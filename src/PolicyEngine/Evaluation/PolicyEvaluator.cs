@@ -233,12 +233,11 @@ public sealed class PolicyEvaluator
 
     private Plan MakePlan(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
     {
-        if (policy.IsHidden(tool))
+        if (policy.Lookup(tool, out var rules))
         {
             return new Plan { Final = policy.Hidden };
         }
 
-        var rules = policy.Find(tool);
         if (rules is null && policy.Default == DefaultAction.Deny)
         {
             return new Plan { Final = policy.DefaultDeny };
@@ -429,17 +428,32 @@ public sealed class PolicyEvaluator
         foreach (var limit in limits)
         {
             var rule = limit.Rule;
-            string scopeValue;
+            string key;
             switch (rule.ScopeKind)
             {
                 case LimitScopeKind.Grant:
-                    scopeValue = "g" + context.Identity.Id;
+                    if (context.Identity.FindCounterKey(limit) is not { } cached)
+                    {
+                        cached = CounterKey(rule, "g" + context.Identity.Id);
+                        context.Identity.AddCounterKey(limit, cached);
+                    }
+
+                    key = cached;
                     break;
                 case LimitScopeKind.Global:
-                    scopeValue = "*";
+                    key = limit.GlobalKey;
                     break;
                 case LimitScopeKind.Tool:
-                    scopeValue = "t" + tool;
+                    if (!limit.ToolKeys.TryGetValue(tool, out var toolKey))
+                    {
+                        toolKey = CounterKey(rule, "t" + tool);
+                        if (limit.ToolKeys.Count < 10_000)
+                        {
+                            limit.ToolKeys.TryAdd(tool, toolKey);
+                        }
+                    }
+
+                    key = toolKey;
                     break;
                 default:
                     var found = limit.ScopePath!.Resolve(context, out var value);
@@ -450,9 +464,9 @@ public sealed class PolicyEvaluator
                     }
 
                     // Strings keep their text; other values their canonical JSON, tagged so "5" and 5 differ.
-                    scopeValue = value.ValueKind == JsonValueKind.String
+                    key = CounterKey(rule, value.ValueKind == JsonValueKind.String
                         ? "s" + new string(StringValue.GetChars(value, []))
-                        : "j" + Encoding.UTF8.GetString(CanonicalJson.ToCanonicalBytes(value));
+                        : "j" + Encoding.UTF8.GetString(CanonicalJson.ToCanonicalBytes(value)));
                     break;
             }
 
@@ -479,7 +493,7 @@ public sealed class PolicyEvaluator
                     policy.Version);
             }
 
-            requests[index] = new CounterRequest(CounterKey(rule, scopeValue), amount, rule.Max, rule.WindowLength, rule.Algorithm);
+            requests[index] = new CounterRequest(key, amount, rule.Max, rule.WindowLength, rule.Algorithm);
             planned[index] = limit;
             index++;
         }
@@ -627,7 +641,7 @@ public sealed class PolicyEvaluator
                 CounterResult peek;
                 try
                 {
-                    peek = await _counters.PeekAsync(peekRequests, now, timeout.Token).ConfigureAwait(false);
+                    peek = await Bounded(_counters.PeekAsync(peekRequests, now, timeout.Token), timeout.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -643,7 +657,7 @@ public sealed class PolicyEvaluator
             try
             {
                 approvalId = Fingerprint(policy, identity, tool, args, dictionary);
-                (consumedApproval, approvalExpiry) = await _approvals.TryConsumeAsync(approvalId, now, timeout.Token).ConfigureAwait(false);
+                (consumedApproval, approvalExpiry) = await Bounded(_approvals.TryConsumeAsync(approvalId, now, timeout.Token), timeout.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -664,7 +678,7 @@ public sealed class PolicyEvaluator
         CounterResult result;
         try
         {
-            result = await _counters.ReserveAsync(requests, now, timeout.Token).ConfigureAwait(false);
+            result = await Bounded(_counters.ReserveAsync(requests, now, timeout.Token), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -679,6 +693,21 @@ public sealed class PolicyEvaluator
         }
 
         return new Decision(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
+    }
+
+    /// <summary>
+    /// Bounds a store call by the store timeout even when the store ignores its cancellation token: the evaluator
+    /// stops waiting (and fails as configured); the store's own work may finish later and is ignored.
+    /// </summary>
+    private ValueTask<T> Bounded<T>(ValueTask<T> pending, CancellationToken token)
+    {
+        if (pending.IsCompleted)
+        {
+            return pending;
+        }
+
+        var task = pending.AsTask();
+        return new ValueTask<T>(_storeTimeout == Timeout.InfiniteTimeSpan ? task.WaitAsync(token) : task.WaitAsync(_storeTimeout, token));
     }
 
     /// <summary>A call that cannot run after all (rate-limited, store fault) keeps its approval for the next try.</summary>

@@ -52,8 +52,41 @@ public sealed class PolicyIdentity
         Attributes = JsonDocument.Parse(buffer.WrittenMemory).RootElement.Clone();
     }
 
+    // Counter keys built for this identity, per compiled limit: a copy-on-write array, so that evaluating a
+    // limited call for a known identity builds no string. Bounded: a policy change only adds a few entries.
+    private KeyValuePair<object, string>[] _counterKeys = [];
+    private const int MaxCachedKeys = 32;
+
     /// <summary>The grant or subject id.</summary>
     public string Id { get; }
+
+    internal string? FindCounterKey(object limit)
+    {
+        foreach (var entry in Volatile.Read(ref _counterKeys))
+        {
+            if (ReferenceEquals(entry.Key, limit))
+            {
+                return entry.Value;
+            }
+        }
+
+        return null;
+    }
+
+    internal void AddCounterKey(object limit, string key)
+    {
+        var current = Volatile.Read(ref _counterKeys);
+        var next = current.Length >= MaxCachedKeys ? new KeyValuePair<object, string>[1] : new KeyValuePair<object, string>[current.Length + 1];
+        if (current.Length < MaxCachedKeys)
+        {
+            Array.Copy(current, next, current.Length);
+        }
+
+        next[^1] = new KeyValuePair<object, string>(limit, key);
+
+        // A lost race only loses a cache entry.
+        Interlocked.CompareExchange(ref _counterKeys, next, current);
+    }
 
     /// <summary>The identity as the JSON object that <c>identity.</c> paths walk: <c>{ "id": ..., attributes... }</c>.</summary>
     public JsonElement Attributes { get; }
