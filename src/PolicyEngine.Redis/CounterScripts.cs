@@ -71,7 +71,8 @@ internal static class CounterScripts
     /// read-from, prune-before (fields older than this are deleted when charging), and time to live in ms (how long
     /// the key must outlive this charge, measured on the server's clock).
     /// Returns {'1'} when admitted; {'0', index, start, count, ...} with the counted buckets of the first request
-    /// without room (0-based index) otherwise.
+    /// without room (0-based index) otherwise; {'0', index, 'h'} when that request is stamped behind the counter's
+    /// horizon (it would count buckets already pruned).
     /// </summary>
     public static readonly Script Reserve = new(Arithmetic + """
         local commit = ARGV[1] == '1'
@@ -88,14 +89,21 @@ internal static class CounterScripts
 
         -- Buckets of each key, loaded once; earlier requests of this call charge them tentatively, so a request naming
         -- one counter twice is checked against both amounts. Nothing is written unless every request fits.
+        -- Field 'h' is the horizon: the newest bucket start ever pruned. A call stamped so far behind that it would count
+        -- a pruned bucket is refused rather than guessed at.
         local loaded = {}
+        local horizons = {}
         local function buckets(key)
           local list = loaded[key]
           if not list then
             list = {}
             local flat = redis.call('HGETALL', key)
             for j = 1, #flat, 2 do
-              list[#list + 1] = { tonumber(flat[j]), flat[j + 1], flat[j] }
+              if flat[j] == 'h' then
+                horizons[key] = tonumber(flat[j + 1])
+              else
+                list[#list + 1] = { tonumber(flat[j]), flat[j + 1], flat[j] }
+              end
             end
             loaded[key] = list
           end
@@ -109,6 +117,9 @@ internal static class CounterScripts
           local startText = ARGV[base + 3]
           local start, readFrom = tonumber(startText), tonumber(ARGV[base + 4])
           local list = buckets(KEYS[i])
+          if horizons[KEYS[i]] and readFrom <= horizons[KEYS[i]] then
+            return { '0', tostring(i - 1), 'h' }
+          end
           local used = '0'
           local own = nil
           for _, b in ipairs(list) do
@@ -148,6 +159,10 @@ internal static class CounterScripts
             elseif b[1] < pruneBefore and not b[5] then
               redis.call('HDEL', key, b[3])
               b[5] = true
+              if not horizons[key] or horizons[key] < b[1] then
+                horizons[key] = b[1]
+                redis.call('HSET', key, 'h', b[3])
+              end
             end
           end
           if not expiry[key] or expiry[key] < expireAt then expiry[key] = expireAt end

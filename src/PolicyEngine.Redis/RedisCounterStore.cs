@@ -254,6 +254,12 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
         }
 
         var index = int.Parse((string)reply[1]!, NumberStyles.None, CultureInfo.InvariantCulture);
+        if (reply.Length == 3 && (string?)reply[2] == "h")
+        {
+            // Stamped behind the horizon (as the in-memory store does): refuse, and suggest one bucket's wait.
+            return CounterResult.Limited(index, TimeSpan.FromMilliseconds(call.Slots[index].BucketLength));
+        }
+
         var buckets = new (long Start, long Count)[(reply.Length - 2) / 2];
         for (var i = 0; i < buckets.Length; i++)
         {

@@ -13,7 +13,8 @@ namespace PolicyEngine.Sqlite;
 /// </summary>
 /// <remarks>
 /// <para>Schema: <c>pe_counter_buckets(key_hash BLOB, bucket_start INTEGER, count INTEGER, purge_at INTEGER)</c>, keyed
-/// by (key_hash, bucket_start). <c>key_hash</c> is the SHA-256 of the counter key's UTF-16 code units: SQLite stores
+/// by (key_hash, bucket_start), and <c>pe_counters(key_hash BLOB, horizon INTEGER, purge_at INTEGER)</c>, one row per
+/// counter. <c>key_hash</c> is the SHA-256 of the counter key's UTF-16 code units: SQLite stores
 /// text as UTF-8, which would merge keys differing only in lone surrogates. Buckets are deleted once their window (plus
 /// one more window, for calls stamped slightly out of order) is over.</para>
 /// <para>Use a local file system: WAL and SQLite's locks do not work over network shares.</para>
@@ -200,12 +201,16 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
         }
     }
 
-    /// <summary>Inside the transaction: check every slot in request order against the stored buckets plus the tentative
-    /// charges of earlier slots (a request naming one counter twice counts both), then write all charges or none.</summary>
+    /// <summary>
+    /// Inside the transaction: check every slot in request order against the stored buckets plus the charges of earlier
+    /// slots (a request naming one counter twice counts both), then write all charges or none. Mirrors
+    /// <see cref="InMemoryCounterStore"/>: charging prunes buckets more than a window older than anything counted and
+    /// remembers the newest pruned start as the counter's horizon; a call stamped behind it is refused.
+    /// </summary>
     private CounterResult Decide(Session session, CounterSlot[] slots, byte[][] hashes, long nowMs, bool commit)
     {
-        var ledgers = new Dictionary<string, List<Bucket>>(StringComparer.Ordinal);
-        var ledgerOf = new List<Bucket>[slots.Length];
+        var ledgers = new Dictionary<string, Ledger>(StringComparer.Ordinal);
+        var ledgerOf = new Ledger[slots.Length];
         for (var i = 0; i < slots.Length; i++)
         {
             ref readonly var slot = ref slots[i];
@@ -216,11 +221,17 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             }
 
             ledgerOf[i] = ledger;
+            if (slot.ReadFrom <= ledger.Horizon)
+            {
+                return CounterResult.Limited(i, TimeSpan.FromMilliseconds(slot.BucketLength));
+            }
+
+            var buckets = ledger.Buckets;
             long used = 0;
             var own = -1;
-            for (var b = 0; b < ledger.Count; b++)
+            for (var b = 0; b < buckets.Count; b++)
             {
-                var bucket = ledger[b];
+                var bucket = buckets[b];
                 if (bucket.Start >= slot.ReadFrom && bucket.Start <= slot.BucketStart)
                 {
                     used = CounterSlot.SaturatingAdd(used, bucket.Count);
@@ -234,8 +245,8 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
 
             if (used > slot.Max || slot.Amount > slot.Max - used)
             {
-                var counted = new List<(long Start, long Count)>(ledger.Count);
-                foreach (var bucket in ledger)
+                var counted = new List<(long Start, long Count)>(buckets.Count);
+                foreach (var bucket in buckets)
                 {
                     if (bucket.Start >= slot.ReadFrom && bucket.Start <= slot.BucketStart)
                     {
@@ -248,11 +259,11 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
 
             if (own >= 0)
             {
-                ledger[own] = ledger[own] with { Count = CounterSlot.SaturatingAdd(ledger[own].Count, slot.Amount), Dirty = true };
+                buckets[own] = buckets[own] with { Count = CounterSlot.SaturatingAdd(buckets[own].Count, slot.Amount) };
             }
             else
             {
-                ledger.Add(new Bucket(slot.BucketStart, slot.Amount, Dirty: true));
+                buckets.Add(new Bucket(slot.BucketStart, slot.Amount));
             }
         }
 
@@ -261,29 +272,36 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             return CounterResult.Success(null);
         }
 
+        var charges = new CounterCharge[slots.Length];
         for (var i = 0; i < slots.Length; i++)
         {
             ref readonly var slot = ref slots[i];
+            var ledger = ledgerOf[i];
+            var keepFrom = slot.ReadFrom - slot.WindowLength;
             long count = 0;
-            foreach (var bucket in ledgerOf[i])
+            for (var b = ledger.Buckets.Count - 1; b >= 0; b--)
             {
+                var bucket = ledger.Buckets[b];
                 if (bucket.Start == slot.BucketStart)
                 {
                     count = bucket.Count;
                 }
+                else if (bucket.Start < keepFrom)
+                {
+                    session.DeleteBucket(hashes[i], bucket.Start);
+                    ledger.Horizon = Math.Max(ledger.Horizon, bucket.Start);
+                    ledger.Buckets.RemoveAt(b);
+                }
             }
 
             // Kept one window beyond when it stops counting: a call stamped slightly earlier may still arrive and read it.
-            session.Upsert(hashes[i], slot.BucketStart, count, CounterSlot.SaturatingAdd(slot.ExpiresAt, slot.WindowLength));
+            var retainUntil = CounterSlot.SaturatingAdd(slot.ExpiresAt, slot.WindowLength);
+            session.UpsertBucket(hashes[i], slot.BucketStart, count, retainUntil);
+            session.UpsertCounter(hashes[i], ledger.Horizon, retainUntil);
+            charges[i] = slot.ToCharge();
         }
 
         MaybeCleanup(session, nowMs);
-        var charges = new CounterCharge[slots.Length];
-        for (var i = 0; i < slots.Length; i++)
-        {
-            charges[i] = slots[i].ToCharge();
-        }
-
         return CounterResult.Success(new CounterReservation(charges));
     }
 
@@ -324,7 +342,15 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
         }
     }
 
-    private readonly record struct Bucket(long Start, long Count, bool Dirty = false);
+    private readonly record struct Bucket(long Start, long Count);
+
+    /// <summary>A counter's buckets and horizon as read in the current transaction.</summary>
+    private sealed class Ledger(List<Bucket> buckets, long horizon)
+    {
+        public List<Bucket> Buckets { get; } = buckets;
+
+        public long Horizon { get; set; } = horizon;
+    }
 
     /// <summary>A rented session: returned to the pool on dispose, or closed when an error left it in doubt.</summary>
     private sealed class Lease(SqliteCounterStore owner, Session session) : IDisposable
@@ -357,6 +383,8 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
         private readonly SqliteCommand _commit;
         private readonly SqliteCommand _select;
         private readonly SqliteCommand _upsert;
+        private readonly SqliteCommand _upsertCounter;
+        private readonly SqliteCommand _deleteBucket;
         private readonly SqliteCommand _refund;
         private readonly SqliteCommand _deleteExpired;
         private bool _inTransaction;
@@ -375,10 +403,26 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                 _commit = Command("COMMIT");
                 _select = null!;
                 _upsert = null!;
+                _upsertCounter = null!;
+                _deleteBucket = null!;
                 _refund = null!;
                 _deleteExpired = null!;
                 EnsureSchema();
-                _select = Command("SELECT bucket_start, count FROM pe_counter_buckets WHERE key_hash = $key", "$key");
+                _select = Command(
+                    """
+                    SELECT 0, bucket_start, count FROM pe_counter_buckets WHERE key_hash = $key
+                    UNION ALL SELECT 1, horizon, 0 FROM pe_counters WHERE key_hash = $key
+                    """,
+                    "$key");
+                _upsertCounter = Command(
+                    """
+                    INSERT INTO pe_counters (key_hash, horizon, purge_at) VALUES ($key, $horizon, $purge)
+                    ON CONFLICT (key_hash) DO UPDATE SET horizon = max(horizon, excluded.horizon), purge_at = max(purge_at, excluded.purge_at)
+                    """,
+                    "$key",
+                    "$horizon",
+                    "$purge");
+                _deleteBucket = Command("DELETE FROM pe_counter_buckets WHERE key_hash = $key AND bucket_start = $start", "$key", "$start");
                 _upsert = Command(
                     """
                     INSERT INTO pe_counter_buckets (key_hash, bucket_start, count, purge_at) VALUES ($key, $start, $count, $purge)
@@ -393,7 +437,12 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                     "$key",
                     "$start",
                     "$amount");
-                _deleteExpired = Command("DELETE FROM pe_counter_buckets WHERE purge_at <= $now", "$now");
+                _deleteExpired = Command(
+                    """
+                    DELETE FROM pe_counter_buckets WHERE purge_at <= $now;
+                    DELETE FROM pe_counters WHERE purge_at <= $now;
+                    """,
+                    "$now");
             }
             catch
             {
@@ -421,6 +470,15 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                     ) WITHOUT ROWID
                     """);
                 Execute("CREATE INDEX IF NOT EXISTS pe_counter_buckets_purge ON pe_counter_buckets (purge_at)");
+                Execute(
+                    """
+                    CREATE TABLE IF NOT EXISTS pe_counters (
+                        key_hash BLOB NOT NULL PRIMARY KEY,
+                        horizon INTEGER NOT NULL,
+                        purge_at INTEGER NOT NULL
+                    ) WITHOUT ROWID
+                    """);
+                Execute("CREATE INDEX IF NOT EXISTS pe_counters_purge ON pe_counters (purge_at)");
                 Execute($"PRAGMA user_version = {SchemaVersion}");
                 Execute("COMMIT");
             }
@@ -443,20 +501,43 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             _inTransaction = false;
         }
 
-        public List<Bucket> Load(byte[] key)
+        public Ledger Load(byte[] key)
         {
             _select.Parameters[0].Value = key;
             var list = new List<Bucket>(4);
+            var horizon = long.MinValue;
             using var reader = _select.ExecuteReader();
             while (reader.Read())
             {
-                list.Add(new Bucket(reader.GetInt64(0), reader.GetInt64(1)));
+                if (reader.GetInt64(0) == 0)
+                {
+                    list.Add(new Bucket(reader.GetInt64(1), reader.GetInt64(2)));
+                }
+                else
+                {
+                    horizon = reader.GetInt64(1);
+                }
             }
 
-            return list;
+            return new Ledger(list, horizon);
         }
 
-        public void Upsert(byte[] key, long start, long count, long purgeAt)
+        public void UpsertCounter(byte[] key, long horizon, long purgeAt)
+        {
+            _upsertCounter.Parameters[0].Value = key;
+            _upsertCounter.Parameters[1].Value = horizon;
+            _upsertCounter.Parameters[2].Value = purgeAt;
+            _upsertCounter.ExecuteNonQuery();
+        }
+
+        public void DeleteBucket(byte[] key, long start)
+        {
+            _deleteBucket.Parameters[0].Value = key;
+            _deleteBucket.Parameters[1].Value = start;
+            _deleteBucket.ExecuteNonQuery();
+        }
+
+        public void UpsertBucket(byte[] key, long start, long count, long purgeAt)
         {
             _upsert.Parameters[0].Value = key;
             _upsert.Parameters[1].Value = start;
