@@ -45,14 +45,14 @@ public sealed class SqliteMultiProcessTests
                 while (reported < target)
                 {
                     var line = await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-                    Assert.True(line == "ok", "worker said: " + line + " " + await worker.StandardError.ReadToEndAsync());
+                    await StoreTestEnvironment.ExpectAsync(worker, line, line == "ok");
                     reported++;
                 }
 
                 // SIGKILL, in the middle of its stream of transactions.
                 worker.Kill();
-                await worker.WaitForExitAsync();
-                while (await worker.StandardOutput.ReadLineAsync() is "ok")
+                await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                while (await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)) is "ok")
                 {
                     reported++;
                 }

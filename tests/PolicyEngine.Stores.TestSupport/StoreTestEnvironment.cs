@@ -86,6 +86,23 @@ internal static class StoreTestEnvironment
         return Process.Start(info)!;
     }
 
+    /// <summary>Fails with what the worker said (and its stderr, once it has exited) when <paramref name="ok"/> is false.</summary>
+    public static async Task ExpectAsync(Process worker, string? line, bool ok)
+    {
+        if (ok)
+        {
+            return;
+        }
+
+        if (!worker.HasExited)
+        {
+            worker.Kill();
+        }
+
+        var error = await worker.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Fail($"worker said: {line}; stderr: {error}");
+    }
+
     /// <summary>Runs 4 workers in "hammer" mode against one limit and returns how many each admitted.</summary>
     public static async Task<int[]> HammerAsync(int workers, string kind, string target, string key, long max, int attempts, string? prefix = null)
     {
@@ -103,7 +120,7 @@ internal static class StoreTestEnvironment
             foreach (var process in processes)
             {
                 var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-                Assert.True(line == "ready", "worker said: " + line + " " + await process.StandardError.ReadToEndAsync());
+                await ExpectAsync(process, line, line == "ready");
             }
 
             foreach (var process in processes)
@@ -116,7 +133,7 @@ internal static class StoreTestEnvironment
             for (var i = 0; i < workers; i++)
             {
                 var line = await processes[i].StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(120));
-                Assert.True(line is not null && line.StartsWith("admitted ", StringComparison.Ordinal), "worker said: " + line + " " + await processes[i].StandardError.ReadToEndAsync());
+                await ExpectAsync(processes[i], line, line is not null && line.StartsWith("admitted ", StringComparison.Ordinal));
                 admitted[i] = int.Parse(line!["admitted ".Length..], System.Globalization.CultureInfo.InvariantCulture);
                 await processes[i].WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             }
