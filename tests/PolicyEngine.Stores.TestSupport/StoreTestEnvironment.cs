@@ -9,8 +9,16 @@ namespace PolicyEngine.Stores.Tests;
 /// <summary>Where the store tests find Redis, temporary files and the worker process.</summary>
 internal static class StoreTestEnvironment
 {
-    private static readonly Lazy<ConnectionMultiplexer?> SharedConnection = new(() =>
-        RedisAddress is { } address ? ConnectionMultiplexer.Connect(PolicyEngine.Redis.RedisStoreConnection.Configure(address, TimeSpan.FromSeconds(10))) : null);
+    private static readonly Lazy<ConnectionMultiplexer?> SharedConnection = new(() => RedisAddress is null ? null : ConnectRedis());
+
+    /// <summary>A new connection to the test server (admin commands allowed, for SCRIPT FLUSH and INFO).</summary>
+    public static ConnectionMultiplexer ConnectRedis()
+    {
+        SkipWithoutRedis();
+        var options = PolicyEngine.Redis.RedisStoreConnection.Configure(RedisAddress!, TimeSpan.FromSeconds(10));
+        options.AllowAdmin = true;
+        return ConnectionMultiplexer.Connect(options);
+    }
 
     /// <summary>The Redis server for tests (<c>POLICYENGINE_REDIS</c>, host:port), or <see langword="null"/> when unset.</summary>
     public static string? RedisAddress =>
