@@ -28,6 +28,10 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
     private readonly bool _synchronousFull;
     private readonly long _cleanupIntervalMs;
     private readonly ConcurrentBag<Session> _idle = [];
+
+    // Writers of this process queue here, in order, instead of polling SQLite's busy handler against each other (which
+    // can starve one of them past the busy timeout); only writers in other processes meet the busy handler.
+    private readonly Lock _writeLock = new();
     private long _nextCleanupMs = long.MinValue;
     private volatile bool _disposed;
 
@@ -110,6 +114,7 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
 
         using var lease = Rent();
         var session = lease.Session;
+        using var writing = _writeLock.EnterScope();
         session.Begin(immediate: true);
         try
         {
@@ -187,6 +192,17 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
 
         using var lease = Rent();
         var session = lease.Session;
+        if (!commit)
+        {
+            return Transact(lease, session, slots, hashes, nowMs, commit: false);
+        }
+
+        using var writing = _writeLock.EnterScope();
+        return Transact(lease, session, slots, hashes, nowMs, commit: true);
+    }
+
+    private CounterResult Transact(Lease lease, Session session, CounterSlot[] slots, byte[][] hashes, long nowMs, bool commit)
+    {
         session.Begin(immediate: commit);
         try
         {
@@ -455,6 +471,16 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
 
         private void EnsureSchema()
         {
+            // Already there (the usual case): no write lock needed to open a connection.
+            using (var check = _connection.CreateCommand())
+            {
+                check.CommandText = "PRAGMA user_version";
+                if ((long)check.ExecuteScalar()! >= SchemaVersion)
+                {
+                    return;
+                }
+            }
+
             // Idempotent, so every process (and every new connection) may run it; BEGIN IMMEDIATE serializes creators.
             Execute("BEGIN IMMEDIATE");
             try
