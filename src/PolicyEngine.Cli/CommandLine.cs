@@ -11,6 +11,7 @@ internal static class CommandLine
         new ValidateCommand(),
         new EvalCommand(),
         new ExplainCommand(),
+        new ImportCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)

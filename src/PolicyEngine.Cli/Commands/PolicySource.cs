@@ -3,17 +3,15 @@ namespace PolicyEngine.Cli;
 /// <summary>Reads a policy file in one of the supported formats.</summary>
 internal static class PolicySource
 {
-    public static readonly string[] Formats = ["json"];
+    public static readonly string[] Formats = ["json", "intercept"];
 
     /// <summary>Parses the file; returns the document or the problems. Throws <see cref="UsageException"/> when unreadable.</summary>
-    public static PolicyDocument? Read(string path, string? format, out IReadOnlyList<PolicyError> errors)
+    public static PolicyDocument? Read(string path, string? format, out IReadOnlyList<PolicyError> errors, bool schemaCheck = false)
     {
         format ??= "json";
         if (Array.IndexOf(Formats, format) < 0)
         {
-            throw new UsageException(format == "intercept"
-                ? "the format \"intercept\" is not available in this build yet"
-                : $"unknown format \"{format}\"; expected one of {string.Join(", ", Formats)}");
+            throw new UsageException($"unknown format \"{format}\"; expected one of {string.Join(", ", Formats)}");
         }
 
         byte[] bytes;
@@ -26,7 +24,29 @@ internal static class PolicySource
             throw new UsageException($"cannot read \"{path}\": {ex.Message}");
         }
 
-        PolicyDocument.TryParse(bytes, out var document, out errors);
+        if (format == "intercept")
+        {
+            return ReadIntercept(bytes, out errors);
+        }
+
+        return PolicyParser.Parse(bytes, out errors, schemaCheck);
+    }
+
+    /// <summary>Imports an Intercept YAML policy (UTF-8) as a version 2 document.</summary>
+    public static PolicyDocument? ReadIntercept(byte[] bytes, out IReadOnlyList<PolicyError> errors, Intercept.InterceptImportOptions? options = null)
+    {
+        string text;
+        try
+        {
+            text = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes).TrimStart('\uFEFF');
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            errors = [new PolicyError(string.Empty, "the policy file is not valid UTF-8")];
+            return null;
+        }
+
+        Intercept.InterceptPolicy.TryImport(text, options, out var document, out errors);
         return document;
     }
 }

@@ -22,7 +22,7 @@ internal sealed class ValidateCommand : ICommand
             throw new UsageException("validate takes one FILE");
         }
 
-        var document = PolicySource.Read(path, arguments.Option("--format"), out var errors);
+        var document = PolicySource.Read(path, arguments.Option("--format"), out var errors, schemaCheck: true);
         if (document is not null)
         {
             return 0;

@@ -18,6 +18,7 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
     private readonly PredicateOperator _op;
     private readonly JsonElement _operand;
     private readonly JsonElement[] _list;
+    private readonly byte[]?[] _listUtf8 = [];
     private readonly NumberOperand? _number;
     private readonly string? _text;
     private readonly byte[]? _utf8;
@@ -36,6 +37,13 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
         {
             case PredicateOperator.In or PredicateOperator.NotIn:
                 _list = [.. _operand.EnumerateArray()];
+                _listUtf8 = new byte[]?[_list.Length];
+                for (var i = 0; i < _list.Length; i++)
+                {
+                    // GetString may refuse an escaped lone surrogate; such an element is compared the general way.
+                    _listUtf8[i] = _list[i].ValueKind == JsonValueKind.String && TryGetUtf8(_list[i], out var bytes) ? bytes : null;
+                }
+
                 break;
             case PredicateOperator.Lt or PredicateOperator.Lte or PredicateOperator.Gt or PredicateOperator.Gte:
                 if (!NumberOperand.TryCreate(_operand, out _number))
@@ -48,7 +56,7 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
                 _exists = _operand.ValueKind == JsonValueKind.True;
                 break;
             case PredicateOperator.Regex:
-                _regex = predicate.CompiledRegex ?? new Regex(_operand.GetString()!, PolicyParser.RegexFlags);
+                _regex = predicate.CompiledRegex ?? PolicyParser.GetRegex(_operand.GetString()!);
                 break;
             case PredicateOperator.PathUnder:
                 if (!PathUnder.TryNormalizeRoot(_operand.GetString()!, out _root))
@@ -59,21 +67,51 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
                 break;
         }
 
-        if (_operand.ValueKind == JsonValueKind.String)
+        if (_operand.ValueKind == JsonValueKind.String && TryGetUtf8(_operand, out var operandUtf8))
         {
+            _utf8 = operandUtf8;
             _text = _operand.GetString()!;
-            _utf8 = Encoding.UTF8.GetBytes(_text);
         }
 
         _description = $"{predicate.Path} {OperatorNames.Name(_op)} {_operand.GetRawText()}";
+        if (_op == PredicateOperator.Contains && _text is not null && _path.IsIdentity && _path.Length == 1)
+        {
+            IdentitySetName = _path.FirstName;
+        }
     }
 
+    /// <summary>For <c>identity.&lt;name&gt; contains "text"</c>: the attribute name, answered from the identity's string sets.</summary>
+    public string? IdentitySetName { get; }
+
+    /// <summary>The string operand, if the operand is a string.</summary>
+    public string? Text => _text;
+
     public CompiledPath Path => _path;
+
+    /// <summary>The exact UTF-8 bytes of a string value, unless it holds a lone surrogate (then no byte form is exact).</summary>
+    private static bool TryGetUtf8(JsonElement element, out byte[] utf8)
+    {
+        try
+        {
+            utf8 = new UTF8Encoding(false, throwOnInvalidBytes: true).GetBytes(element.GetString()!);
+            return true;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or EncoderFallbackException)
+        {
+            utf8 = [];
+            return false;
+        }
+    }
 
     public override string Describe() => _description;
 
     public override bool Holds(in EvaluationContext context, ref bool ambiguous)
     {
+        if (IdentitySetName is not null && context.Identity.StringSets.TryGetValue(IdentitySetName, out var set))
+        {
+            return set.Contains(_text!);
+        }
+
         var found = _path.Resolve(context, out var value);
         if (found != PathResult.Found)
         {
@@ -88,9 +126,9 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
             case PredicateOperator.Exists:
                 return _exists;
             case PredicateOperator.Eq:
-                return JsonValueComparer.DeepEquals(value, _operand);
+                return ValueEquals(value);
             case PredicateOperator.Neq:
-                return !JsonValueComparer.DeepEquals(value, _operand);
+                return !ValueEquals(value);
             case PredicateOperator.In:
                 return InList(value);
             case PredicateOperator.NotIn:
@@ -130,8 +168,33 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
         }
     }
 
+    /// <summary>Equality with the operand; an unescaped string argument against a string operand is a byte comparison.</summary>
+    private bool ValueEquals(JsonElement value)
+    {
+        if (_utf8 is not null && value.ValueKind == JsonValueKind.String && StringValue.TryGetUnescapedUtf8(value, out var utf8))
+        {
+            return utf8.SequenceEqual(_utf8);
+        }
+
+        return JsonValueComparer.DeepEquals(value, _operand);
+    }
+
     private bool InList(JsonElement value)
     {
+        if (value.ValueKind == JsonValueKind.String && StringValue.TryGetUnescapedUtf8(value, out var utf8))
+        {
+            // A string equals only a string element with the same text.
+            foreach (var candidate in _listUtf8)
+            {
+                if (candidate is not null && utf8.SequenceEqual(candidate))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         foreach (var candidate in _list)
         {
             if (JsonValueComparer.DeepEquals(value, candidate))

@@ -36,6 +36,9 @@ internal sealed class CompiledPath
 
     public bool IsIdentity { get; }
 
+    /// <summary>How many segments follow <c>args.</c> or <c>identity.</c>.</summary>
+    public int Length => _names.Length;
+
     /// <summary>The first segment after <c>args.</c> (the top-level argument name).</summary>
     public string FirstName => _names[0];
 
@@ -45,8 +48,12 @@ internal sealed class CompiledPath
         int start;
         if (IsIdentity)
         {
-            value = context.Identity.Attributes;
-            start = 0;
+            if (!context.Identity.Table.TryGetValue(_names[0], out value))
+            {
+                return PathResult.Absent;
+            }
+
+            start = 1;
         }
         else if (context.ArgsDictionary is { } dictionary)
         {

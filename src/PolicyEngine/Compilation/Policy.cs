@@ -19,6 +19,9 @@ public sealed class Policy
     private readonly string[] _hiddenGlobs;
     private readonly bool _hideAll;
 
+    // The decision for a name no exact entry matches, when no glob could match it either.
+    private readonly Decision? _unmatched;
+
     private Policy(PolicyDocument document)
     {
         Document = document;
@@ -74,12 +77,27 @@ public sealed class Policy
 
         // A longer literal prefix is more specific; validation guarantees no two globs tie for a name.
         globs.Sort((a, b) => Glob.LiteralPrefixLength(b.Name!).CompareTo(Glob.LiteralPrefixLength(a.Name!)));
-        _exact = exact.ToFrozenDictionary(StringComparer.Ordinal);
         _globs = [.. globs];
         AllTools = document.AllTools is { } allTools ? Compile(allTools, "/all_tools") : null;
         if (AllTools is { IsEmpty: true })
         {
             AllTools = null;
+        }
+
+        // Decisions that depend on nothing but the tool name are settled now, so such calls cost one lookup.
+        foreach (var name in exact.Keys.ToArray())
+        {
+            exact[name] = exact[name].Settle(this);
+        }
+
+        _exact = exact.ToFrozenDictionary(StringComparer.Ordinal);
+        if (_hideAll)
+        {
+            _unmatched = Hidden;
+        }
+        else if (_globs.Length == 0 && _hiddenGlobs.Length == 0)
+        {
+            _unmatched = Default == DefaultAction.Deny ? DefaultDeny : AllTools is null ? DefaultAllow : null;
         }
     }
 
@@ -179,12 +197,80 @@ public sealed class Policy
         return false;
     }
 
-    /// <summary>An exact tool name's entry and whether <c>hide</c> names it.</summary>
-    private sealed class ToolSlot(CompiledRules? rules, bool hidden)
+    /// <summary>
+    /// The decision for <paramref name="tool"/> when it depends on nothing but the name (hidden, default deny, a
+    /// disabled tool, an entry with no rules), or <see langword="null"/> when the call must be evaluated.
+    /// </summary>
+    /// <param name="tool">The tool name.</param>
+    /// <param name="argsAreObject">Whether the arguments are an object (or absent): an allow, or a denial that
+    /// comes after the arguments check, is only settled then.</param>
+    /// <param name="match">What the lookup found, when it is complete, so evaluation need not look again.</param>
+    internal Decision? FixedDecision(string tool, bool argsAreObject, out ToolMatch match)
+    {
+        if (_exact.TryGetValue(tool, out var slot))
+        {
+            // Hide globs were applied to exact names at compile time, so an exact hit is the whole answer.
+            match = new ToolMatch(Known: true, slot.Hidden, slot.Hidden ? null : slot.Rules);
+            return slot.Settled is { } settled && (argsAreObject || slot.SettledBeforeArguments) ? settled : null;
+        }
+
+        match = _globs.Length == 0 && _hiddenGlobs.Length == 0 ? new ToolMatch(Known: true, _hideAll, null) : default;
+        return _unmatched is { } unmatched && (argsAreObject || unmatched.Kind == DecisionKind.Deny) ? unmatched : null;
+    }
+
+    /// <summary>The result of looking a tool name up: whether it is hidden and which entry governs it.</summary>
+    /// <param name="Known">Whether the lookup is complete (otherwise globs must still be tried).</param>
+    /// <param name="Hidden">Whether <c>hide</c> covers the name.</param>
+    /// <param name="Rules">The governing entry, if any.</param>
+    internal readonly record struct ToolMatch(bool Known, bool Hidden, CompiledRules? Rules);
+
+    /// <summary>
+    /// An exact tool name's entry, whether <c>hide</c> names it, and the decision every call of the name gets when it
+    /// depends on nothing else. A struct stored in the table itself: one lookup, no further indirection.
+    /// </summary>
+    private readonly struct ToolSlot(CompiledRules? rules, bool hidden, Decision? settled = null, bool settledBeforeArguments = false)
     {
         public CompiledRules? Rules { get; } = rules;
 
         public bool Hidden { get; } = hidden;
+
+        public Decision? Settled { get; } = settled;
+
+        /// <summary>Whether <see cref="Settled"/> comes before the arguments check (hidden), so it holds for any arguments.</summary>
+        public bool SettledBeforeArguments { get; } = settledBeforeArguments;
+
+        public ToolSlot Settle(Policy policy)
+        {
+            if (policy._hideAll || Hidden || IsHiddenByGlob(policy))
+            {
+                return new ToolSlot(Rules, hidden: true, policy.Hidden, settledBeforeArguments: true);
+            }
+
+            if (Rules?.ActionDenial is { } denial)
+            {
+                return new ToolSlot(Rules, hidden: false, denial);
+            }
+
+            if (Rules is { IsEmpty: true } && policy.AllTools is null)
+            {
+                return new ToolSlot(Rules, hidden: false, Rules.Allow);
+            }
+
+            return this;
+        }
+
+        private bool IsHiddenByGlob(Policy policy)
+        {
+            foreach (var glob in policy._hiddenGlobs)
+            {
+                if (Rules?.Name is { } name && Glob.IsMatch(glob, name))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     private CompiledRules Compile(ToolPolicy tool, string pointer)
@@ -247,7 +333,7 @@ public sealed class Policy
         _ => throw new ArgumentException("unknown predicate type", nameof(predicate)),
     };
 
-    private static CompositeEvaluator CompileComposite(CompositePredicate composite)
+    private static CompiledPredicate CompileComposite(CompositePredicate composite)
     {
         var operands = new CompiledPredicate[composite.Operands.Count];
         for (var i = 0; i < operands.Length; i++)
@@ -255,6 +341,6 @@ public sealed class Policy
             operands[i] = CompilePredicate(composite.Operands[i]);
         }
 
-        return new CompositeEvaluator(composite.Kind, operands);
+        return IdentitySetEvaluator.Optimize(composite.Kind, operands, new CompositeEvaluator(composite.Kind, operands));
     }
 }

@@ -22,7 +22,8 @@ public sealed class InMemoryCounterStore : ICounterStore
     [ThreadStatic]
     private static Cell[]? t_cells;
 
-    private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
+    // The default comparer (ordinal for strings) lets the runtime use its faster non-randomized hashing until it sees collisions.
+    private readonly ConcurrentDictionary<string, Cell> _cells = new();
     private long _nextSweepMs = long.MinValue;
 
     /// <summary>The number of counters currently held (for diagnostics and tests).</summary>
@@ -171,7 +172,9 @@ public sealed class InMemoryCounterStore : ICounterStore
 
             if (slot.Amount > slot.Max - used)
             {
-                return CounterResult.Limited(i, slot.RetryAfter(nowMs, cell.Buckets(slot.ReadFrom, slot.BucketStart)));
+                // A fixed window's retry-after is its end; only sliding windows need the bucket list.
+                var buckets = slot.BucketLength == slot.WindowLength ? [] : cell.Buckets(slot.ReadFrom, slot.BucketStart);
+                return CounterResult.Limited(i, slot.RetryAfter(nowMs, buckets));
             }
         }
 

@@ -21,7 +21,7 @@ public sealed class ComparisonPredicate : PolicyPredicate
     /// <summary>The comparison operator.</summary>
     public PredicateOperator Operator { get; }
 
-    /// <summary>The operand (for <c>exists</c> without a <c>value</c>, <see langword="true"/>).</summary>
+    /// <summary>The operand (<c>value</c>; required for every operator).</summary>
     public JsonElement Value { get; }
 
     /// <summary>The regex built while validating, reused by the compiler.</summary>

@@ -103,7 +103,13 @@ public sealed class PolicyEvaluator
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
-        return Finish(identity, tool, args, null, DecideSync(identity, tool, args, null));
+        var policy = Policy;
+        if (policy.FixedDecision(tool, args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null, out var match) is { } known)
+        {
+            return Finish(identity, tool, args, null, known);
+        }
+
+        return Finish(identity, tool, args, null, DecideSync(policy, match, identity, tool, args, null));
     }
 
     /// <summary>Decides whether the call may run, with arguments in the MCP SDK's shape.</summary>
@@ -116,7 +122,13 @@ public sealed class PolicyEvaluator
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
         args ??= EmptyArguments;
-        return Finish(identity, tool, default, args, DecideSync(identity, tool, default, args));
+        var policy = Policy;
+        if (policy.FixedDecision(tool, argsAreObject: true, out var match) is { } known)
+        {
+            return Finish(identity, tool, default, args, known);
+        }
+
+        return Finish(identity, tool, default, args, DecideSync(policy, match, identity, tool, default, args));
     }
 
     /// <summary>Decides asynchronously, using the stores' asynchronous paths and the store timeout.</summary>
@@ -129,7 +141,7 @@ public sealed class PolicyEvaluator
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
-        var decision = await DecideAsync(identity, tool, args, null, cancellationToken).ConfigureAwait(false);
+        var decision = await DecideAsync(Policy, identity, tool, args, null, cancellationToken).ConfigureAwait(false);
         return Finish(identity, tool, args, null, decision);
     }
 
@@ -144,7 +156,7 @@ public sealed class PolicyEvaluator
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
         args ??= EmptyArguments;
-        var decision = await DecideAsync(identity, tool, default, args, cancellationToken).ConfigureAwait(false);
+        var decision = await DecideAsync(Policy, identity, tool, default, args, cancellationToken).ConfigureAwait(false);
         return Finish(identity, tool, default, args, decision);
     }
 
@@ -221,19 +233,52 @@ public sealed class PolicyEvaluator
 
     private static readonly IReadOnlyDictionary<string, JsonElement> EmptyArguments = new Dictionary<string, JsonElement>();
 
+    [ThreadStatic]
+    private static RequestList? t_requests;
+
+    /// <summary>The counter requests of one call: a reusable array and a count, read by stores as a list.</summary>
+    private sealed class RequestList : IReadOnlyList<CounterRequest>
+    {
+        public CounterRequest[] Items { get; private set; } = new CounterRequest[4];
+
+        public int Count { get; private set; }
+
+        public CounterRequest this[int index] => (uint)index < (uint)Count ? Items[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Reset(int count)
+        {
+            if (Items.Length < count)
+            {
+                Items = new CounterRequest[count];
+            }
+
+            Count = count;
+        }
+
+        public IEnumerator<CounterRequest> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return Items[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     /// <summary>What is left to do after the pure checks: nothing (a final decision), or counters and approval.</summary>
     private struct Plan
     {
         public Decision? Final;
         public CompiledRules? Rules;
-        public CounterRequest[]? Requests;
-        public CompiledLimit[]? Limits;
+        public RequestList? Requests;
         public CompiledApproval? Approval;
     }
 
-    private Plan MakePlan(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
+    private Plan MakePlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool reuseBuffers)
     {
-        if (policy.Lookup(tool, out var rules))
+        var rules = match.Rules;
+        if (match.Known ? match.Hidden : policy.Lookup(tool, out rules))
         {
             return new Plan { Final = policy.Hidden };
         }
@@ -261,15 +306,18 @@ public sealed class PolicyEvaluator
         var limitCount = (rules?.Limits.Length ?? 0) + (allTools?.Limits.Length ?? 0);
         if (limitCount > 0)
         {
-            plan.Requests = new CounterRequest[limitCount];
-            plan.Limits = new CompiledLimit[limitCount];
+            // The synchronous path reuses one request list per thread (a store must not keep it past the call);
+            // the asynchronous path may resume on another thread, so it gets its own.
+            var requests = reuseBuffers ? (t_requests ??= new RequestList()) : new RequestList();
+            requests.Reset(limitCount);
+            plan.Requests = requests;
             var index = 0;
-            if (rules is not null && PlanLimits(rules.Limits, context, tool, policy, plan.Requests, plan.Limits, ref index) is { } limitDenial)
+            if (rules is not null && PlanLimits(rules.Limits, context, tool, policy, requests.Items, ref index) is { } limitDenial)
             {
                 return new Plan { Final = limitDenial };
             }
 
-            if (allTools is not null && PlanLimits(allTools.Limits, context, tool, policy, plan.Requests, plan.Limits, ref index) is { } allLimitDenial)
+            if (allTools is not null && PlanLimits(allTools.Limits, context, tool, policy, requests.Items, ref index) is { } allLimitDenial)
             {
                 return new Plan { Final = allLimitDenial };
             }
@@ -422,7 +470,6 @@ public sealed class PolicyEvaluator
         string tool,
         Policy policy,
         CounterRequest[] requests,
-        CompiledLimit[] planned,
         ref int index)
     {
         foreach (var limit in limits)
@@ -494,7 +541,6 @@ public sealed class PolicyEvaluator
             }
 
             requests[index] = new CounterRequest(key, amount, rule.Max, rule.WindowLength, rule.Algorithm);
-            planned[index] = limit;
             index++;
         }
 
@@ -516,183 +562,155 @@ public sealed class PolicyEvaluator
 
     // ------------------------------------------------------------------ finishing (stores)
 
-    private Decision DecideSync(PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
+    /// <summary>
+    /// Plans the call; only a call that needs the stores goes on to <see cref="Decide"/>, on the synchronous store
+    /// paths, where it never suspends and so completes here.
+    /// </summary>
+    private Decision DecideSync(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
     {
-        var policy = Policy;
-        Plan plan;
+        if (TryPlan(policy, match, identity, tool, args, dictionary, synchronous: true, out var plan) is { } final)
+        {
+            return final;
+        }
+
+        var pending = Decide(policy, plan, identity, tool, args, dictionary, synchronous: true, CancellationToken.None);
+        Debug.Assert(pending.IsCompleted, "the synchronous path never awaits");
+        return pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    private ValueTask<Decision> DecideAsync(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, CancellationToken cancellationToken) =>
+        TryPlan(policy, default, identity, tool, args, dictionary, synchronous: false, out var plan) is { } final
+            ? ValueTask.FromResult(final)
+            : Decide(policy, plan, identity, tool, args, dictionary, synchronous: false, cancellationToken);
+
+    /// <summary>Makes the plan; returns the decision when no store is needed.</summary>
+    private Decision? TryPlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool synchronous, out Plan plan)
+    {
         try
         {
-            plan = MakePlan(policy, identity, tool, args, dictionary);
+            plan = MakePlan(policy, match, identity, tool, args, dictionary, reuseBuffers: synchronous);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Hostile arguments (invalid escapes, absurd nesting) must never escape as exceptions nor become allows.
+            plan = default;
             return policy.UnreadableArguments;
         }
 
-        if (plan.Final is { } final)
-        {
-            return final;
-        }
-
-        var now = _time.GetUtcNow();
-        var consumedApproval = false;
-        DateTimeOffset approvalExpiry = default;
-        string? approvalId = null;
-        if (plan.Approval is { } approval)
-        {
-            if (plan.Requests is { } peekRequests)
-            {
-                CounterResult peek;
-                try
-                {
-                    peek = _counters.Peek(peekRequests, now);
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    return StoreFailure(policy, plan);
-                }
-
-                if (!peek.Admitted)
-                {
-                    return RateLimited(policy, plan, peek);
-                }
-            }
-
-            try
-            {
-                approvalId = Fingerprint(policy, identity, tool, args, dictionary);
-                consumedApproval = _approvals.TryConsume(approvalId, now, out approvalExpiry);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // Approvals always fail closed: an unreadable approval store never approves.
-                return policy.StoreUnavailable;
-            }
-
-            if (!consumedApproval)
-            {
-                return NeedsApproval(policy, approval, approvalId, identity, tool);
-            }
-        }
-
-        if (plan.Requests is not { } requests)
-        {
-            return plan.Rules?.Allow ?? policy.DefaultAllow;
-        }
-
-        CounterResult result;
-        try
-        {
-            result = _counters.Reserve(requests, now);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            RestoreApproval(consumedApproval, approvalId, approvalExpiry);
-            return StoreFailure(policy, plan);
-        }
-
-        if (!result.Admitted)
-        {
-            RestoreApproval(consumedApproval, approvalId, approvalExpiry);
-            return RateLimited(policy, plan, result);
-        }
-
-        return new Decision(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
+        return plan.Final;
     }
 
-    private async ValueTask<Decision> DecideAsync(
+    /// <summary>
+    /// The store part of one decision: peek, approval and reservation. Written once for both
+    /// paths: <paramref name="synchronous"/> calls the stores' synchronous methods, so nothing is awaited and the
+    /// returned task is already complete (and allocation-free); otherwise the asynchronous methods, bounded by the
+    /// store timeout.
+    /// </summary>
+    private async ValueTask<Decision> Decide(
+        Policy policy,
+        Plan plan,
         PolicyIdentity identity,
         string tool,
         JsonElement args,
         IReadOnlyDictionary<string, JsonElement>? dictionary,
+        bool synchronous,
         CancellationToken cancellationToken)
     {
-        var policy = Policy;
-        Plan plan;
+        CancellationTokenSource? timeout = null;
         try
         {
-            plan = MakePlan(policy, identity, tool, args, dictionary);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            return policy.UnreadableArguments;
-        }
-
-        if (plan.Final is { } final)
-        {
-            return final;
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (_storeTimeout != Timeout.InfiniteTimeSpan)
-        {
-            timeout.CancelAfter(_storeTimeout);
-        }
-
-        var now = _time.GetUtcNow();
-        var consumedApproval = false;
-        DateTimeOffset approvalExpiry = default;
-        string? approvalId = null;
-        if (plan.Approval is { } approval)
-        {
-            if (plan.Requests is { } peekRequests)
+            var token = cancellationToken;
+            if (!synchronous)
             {
-                CounterResult peek;
+                timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                if (_storeTimeout != Timeout.InfiniteTimeSpan)
+                {
+                    timeout.CancelAfter(_storeTimeout);
+                }
+
+                token = timeout.Token;
+            }
+
+            var now = _time.GetUtcNow();
+            var consumedApproval = false;
+            DateTimeOffset approvalExpiry = default;
+            string? approvalId = null;
+            if (plan.Approval is { } approval)
+            {
+                if (plan.Requests is { } peekRequests)
+                {
+                    CounterResult peek;
+                    try
+                    {
+                        peek = await (synchronous
+                            ? new ValueTask<CounterResult>(_counters.Peek(peekRequests, now))
+                            : Bounded(_counters.PeekAsync(peekRequests, now, token), token)).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        return StoreFailure(policy, plan);
+                    }
+
+                    if (!peek.Admitted)
+                    {
+                        return RateLimited(policy, plan, peek);
+                    }
+                }
+
                 try
                 {
-                    peek = await Bounded(_counters.PeekAsync(peekRequests, now, timeout.Token), timeout.Token).ConfigureAwait(false);
+                    approvalId = Fingerprint(policy, identity, tool, args, dictionary);
+                    if (synchronous)
+                    {
+                        consumedApproval = _approvals.TryConsume(approvalId, now, out approvalExpiry);
+                    }
+                    else
+                    {
+                        (consumedApproval, approvalExpiry) = await Bounded(_approvals.TryConsumeAsync(approvalId, now, token), token).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
-                    return StoreFailure(policy, plan);
+                    // Approvals always fail closed: an unreadable approval store never approves.
+                    return policy.StoreUnavailable;
                 }
 
-                if (!peek.Admitted)
+                if (!consumedApproval)
                 {
-                    return RateLimited(policy, plan, peek);
+                    return NeedsApproval(policy, approval, approvalId, identity, tool);
                 }
             }
 
+            if (plan.Requests is not { } requests)
+            {
+                return plan.Rules?.Allow ?? policy.DefaultAllow;
+            }
+
+            CounterResult result;
             try
             {
-                approvalId = Fingerprint(policy, identity, tool, args, dictionary);
-                (consumedApproval, approvalExpiry) = await Bounded(_approvals.TryConsumeAsync(approvalId, now, timeout.Token), timeout.Token).ConfigureAwait(false);
+                result = await (synchronous
+                    ? new ValueTask<CounterResult>(_counters.Reserve(requests, now))
+                    : Bounded(_counters.ReserveAsync(requests, now, token), token)).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                return policy.StoreUnavailable;
+                RestoreApproval(consumedApproval, approvalId, approvalExpiry);
+                return StoreFailure(policy, plan);
             }
 
-            if (!consumedApproval)
+            if (!result.Admitted)
             {
-                return NeedsApproval(policy, approval, approvalId, identity, tool);
+                RestoreApproval(consumedApproval, approvalId, approvalExpiry);
+                return RateLimited(policy, plan, result);
             }
-        }
 
-        if (plan.Requests is not { } requests)
-        {
-            return plan.Rules?.Allow ?? policy.DefaultAllow;
+            return new Decision(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
         }
-
-        CounterResult result;
-        try
+        finally
         {
-            result = await Bounded(_counters.ReserveAsync(requests, now, timeout.Token), timeout.Token).ConfigureAwait(false);
+            timeout?.Dispose();
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            RestoreApproval(consumedApproval, approvalId, approvalExpiry);
-            return StoreFailure(policy, plan);
-        }
-
-        if (!result.Admitted)
-        {
-            RestoreApproval(consumedApproval, approvalId, approvalExpiry);
-            return RateLimited(policy, plan, result);
-        }
-
-        return new Decision(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
     }
 
     /// <summary>
@@ -735,8 +753,12 @@ public sealed class PolicyEvaluator
 
     private static Decision RateLimited(Policy policy, in Plan plan, in CounterResult result)
     {
-        var index = result.LimitingIndex >= 0 && result.LimitingIndex < plan.Limits!.Length ? result.LimitingIndex : 0;
-        var limit = plan.Limits![index];
+        // Requests were planned in order: the tool's limits, then all_tools'.
+        var index = Math.Max(0, result.LimitingIndex);
+        var own = plan.Rules?.Limits ?? [];
+        var limit = index < own.Length ? own[index]
+            : policy.AllTools is { } allTools && index - own.Length < allTools.Limits.Length ? allTools.Limits[index - own.Length]
+            : own.Length > 0 ? own[0] : policy.AllTools!.Limits[0];
         return new Decision(DecisionKind.RateLimited, limit.Reason, limit.Pointer, policy.Version, retryAfter: result.RetryAfter);
     }
 

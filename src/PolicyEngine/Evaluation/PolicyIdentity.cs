@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using System.Security.Claims;
 using System.Text.Json;
 
@@ -50,6 +51,44 @@ public sealed class PolicyIdentity
         }
 
         Attributes = JsonDocument.Parse(buffer.WrittenMemory).RootElement.Clone();
+
+        // Indexes built once so identity paths cost a hash lookup, and "roles contains admin" a set lookup.
+        var table = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        var sets = new Dictionary<string, FrozenSet<string>>(StringComparer.Ordinal);
+        foreach (var property in Attributes.EnumerateObject())
+        {
+            table[property.Name] = property.Value;
+            if (property.Value.ValueKind == JsonValueKind.Array && StringSet(property.Value) is { } set)
+            {
+                sets[property.Name] = set;
+            }
+        }
+
+        Table = table.ToFrozenDictionary(StringComparer.Ordinal);
+        StringSets = sets.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>The attributes by name (including <c>id</c>).</summary>
+    internal FrozenDictionary<string, JsonElement> Table { get; }
+
+    /// <summary>Attributes that are arrays of plain strings, as sets.</summary>
+    internal FrozenDictionary<string, FrozenSet<string>> StringSets { get; }
+
+    private static FrozenSet<string>? StringSet(JsonElement array)
+    {
+        var items = new List<string>();
+        foreach (var item in array.EnumerateArray())
+        {
+            // Only unescaped strings: their text is exactly what ordinal comparison of the JSON value sees.
+            if (item.ValueKind != JsonValueKind.String || !Compilation.StringValue.TryGetUnescapedUtf8(item, out var utf8))
+            {
+                return null;
+            }
+
+            items.Add(System.Text.Encoding.UTF8.GetString(utf8));
+        }
+
+        return items.ToFrozenSet(StringComparer.Ordinal);
     }
 
     // Counter keys built for this identity, per compiled limit: a copy-on-write array, so that evaluating a

@@ -185,4 +185,33 @@ public class ComparisonEvaluatorTests
 
         Assert.False(Holds("path_under", "\"/w\"", """{"x": "/w/\ud800"}""") && false);
     }
+
+    [Theory]
+    [InlineData("""{ "path": "identity.roles", "op": "contains", "value": "admin" }""")]
+    [InlineData("""{ "path": "identity.roles", "op": "contains", "value": "dev" }""")]
+    [InlineData("""{ "any": [ { "path": "identity.roles", "op": "contains", "value": "admin" }, { "path": "identity.roles", "op": "contains", "value": "ops" } ] }""")]
+    [InlineData("""{ "any": [ { "path": "identity.roles", "op": "contains", "value": "root" }, { "path": "identity.roles", "op": "contains", "value": "ops" } ] }""")]
+    [InlineData("""{ "path": "identity.roles", "op": "eq", "value": ["admin", "viewer"] }""")]
+    [InlineData("""{ "path": "identity.roles", "op": "in", "value": ["admin", "viewer"] }""")]
+    public void IdentitySets_FastPath_AgreesWithTheGeneralPath(string predicate)
+    {
+        // An escaped element keeps the attribute out of the identity's string sets, forcing the general path.
+        foreach (var roles in new[] { "[\"admin\", \"viewer\"]", "[\"viewer\"]", "[]", "\"admin\"", "[\"admin\", 1]" })
+        {
+            var plain = new PolicyIdentity("u", new Dictionary<string, System.Text.Json.JsonElement> { ["roles"] = TestPolicies.Args(roles) });
+            var escaped = new PolicyIdentity("u", new Dictionary<string, System.Text.Json.JsonElement> { ["roles"] = TestPolicies.Args(roles.Replace("admin", "\\u0061dmin")) });
+
+            Assert.Equal(TestPolicies.Holds(predicate, "{}", plain), TestPolicies.Holds(predicate, "{}", escaped));
+        }
+    }
+
+    [Theory]
+    [InlineData("eq", "\"usd\"", "\"\\u0075sd\"", true)]
+    [InlineData("in", "[\"usd\", 1]", "\"\\u0075sd\"", true)]
+    [InlineData("in", "[\"usd\", 1]", "\"usd\"", true)]
+    [InlineData("in", "[\"usd\", 1]", "1.0", true)]
+    [InlineData("in", "[\"usd\", 1]", "\"1\"", false)]
+    [InlineData("eq", "\"a\\nb\"", "\"a\\u000ab\"", true)]
+    public void StringEquality_EscapedAndPlainSpellings_AreEqual(string op, string operand, string value, bool expected) =>
+        Assert.Equal(expected, Holds(op, operand, "{\"x\": " + value + "}"));
 }

@@ -157,7 +157,7 @@ public class HostileDocumentTests
     public void Parse_Not10000Deep_RejectedAtRoot()
     {
         var json = Header + "\"t\":{\"require\":[" + string.Concat(Enumerable.Repeat("{\"not\":", 10_000))
-            + "{\"path\":\"args.a\",\"op\":\"exists\"}" + new string('}', 10_000) + "]}}}";
+            + "{\"path\":\"args.a\",\"op\":\"exists\",\"value\":true}" + new string('}', 10_000) + "]}}}";
 
         var ok = PolicyDocument.TryParse(json, out _, out var errors);
 
@@ -232,7 +232,7 @@ public class HostileDocumentTests
         AssertRejectedAtOffset(utf8, prefix.Length, "0xFF after 3,500 bytes of multi-byte text");
     }
 
-    [Fact(Skip = "bug: with a byte order mark the reported offset is 3 less than the bad byte's offset in the input")]
+    [Fact]
     public void Parse_InvalidUtf8AfterByteOrderMark_OffsetCountsFromStartOfInput()
     {
         var prefix = Concat([0xEF, 0xBB, 0xBF], Encoding.UTF8.GetBytes("{\"version\":\"2\",\"default\":\"deny\",\"$schema\":\""));
@@ -277,7 +277,7 @@ public class HostileDocumentTests
         Assert.Equal("t😀😀", Assert.Single(document.Tools).Name);
     }
 
-    [Theory(Skip = "bug: an escaped lone surrogate (\\ud800) in a string the parser reads makes TryParse throw InvalidOperationException from JsonElement.GetString/Name/ValueEquals")]
+    [Theory]
     [InlineData("tools key", Header + "\"\\ud800\":{}}}")]
     [InlineData("version", "{\"version\":\"\\ud800\",\"default\":\"deny\"}")]
     [InlineData("default", "{\"version\":\"2\",\"default\":\"\\udc00\"}")]

@@ -397,7 +397,7 @@ internal static class PolicyGenerators
             (2, from op in Gen.Elements("lt", "lte", "gt", "gte") from v in number select (op, (string?)v)),
             (1, from v in Gen.Elements(Regexes) select ("regex", (string?)Str(v))),
             (1, from v in Gen.OneOf(str, value) select ("contains", (string?)v)),
-            (1, from v in Gen.Elements<string?>(null, "true", "false") select ("exists", v)),
+            (1, from v in Gen.Elements<string?>("true", "false") select ("exists", v)),
         };
         if (v2)
         {

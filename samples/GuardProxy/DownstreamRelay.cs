@@ -1,0 +1,72 @@
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace PolicyEngine.Samples.GuardProxy;
+
+/// <summary>Passes the upstream's requests to the person's client (elicitation, sampling, roots) and its notifications.</summary>
+internal sealed class DownstreamRelay
+{
+    private static readonly string[] RelayedNotifications =
+    [
+        NotificationMethods.ProgressNotification,
+        NotificationMethods.LoggingMessageNotification,
+        NotificationMethods.ToolListChangedNotification,
+        NotificationMethods.PromptListChangedNotification,
+        NotificationMethods.ResourceListChangedNotification,
+        NotificationMethods.ResourceUpdatedNotification,
+    ];
+
+    private IServiceProvider? _services;
+
+    public void Attach(IServiceProvider services) => _services = services;
+
+    public void ForwardNotifications(McpClient upstream)
+    {
+        foreach (var method in RelayedNotifications)
+        {
+            upstream.RegisterNotificationHandler(method, async (notification, ct) =>
+            {
+                if (Server is { } server)
+                {
+                    await server.SendMessageAsync(new JsonRpcNotification { Method = notification.Method, Params = notification.Params }, ct);
+                }
+            });
+        }
+    }
+
+    public async ValueTask<ElicitResult> ElicitAsync(ElicitRequestParams? request, CancellationToken cancellationToken)
+    {
+        if (request is null || Server is not { ClientCapabilities.Elicitation: not null } server)
+        {
+            // The person's client cannot be asked: answer as a person who declined.
+            return new ElicitResult { Action = "decline" };
+        }
+
+        return await server.ElicitAsync(request, cancellationToken);
+    }
+
+    public async ValueTask<CreateMessageResult> SampleAsync(CreateMessageRequestParams? request, IProgress<ProgressNotificationValue> progress, CancellationToken cancellationToken)
+    {
+        if (request is null || Server is not { ClientCapabilities.Sampling: not null } server)
+        {
+            throw new McpException("the client behind GuardProxy does not support sampling");
+        }
+
+        return await server.SampleAsync(request, cancellationToken);
+    }
+
+    public async ValueTask<ListRootsResult> ListRootsAsync(ListRootsRequestParams? request, CancellationToken cancellationToken)
+    {
+        if (Server is not { ClientCapabilities.Roots: not null } server)
+        {
+            return new ListRootsResult { Roots = [] };
+        }
+
+        return await server.RequestRootsAsync(request ?? new ListRootsRequestParams(), cancellationToken);
+    }
+
+    private McpServer? Server => _services?.GetService<McpServer>();
+}

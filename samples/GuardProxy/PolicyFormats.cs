@@ -1,0 +1,15 @@
+using PolicyEngine;
+using PolicyEngine.Intercept;
+
+namespace PolicyEngine.Samples.GuardProxy;
+
+/// <summary>How each <c>--format</c> is read.</summary>
+internal static class PolicyFormats
+{
+    public static Func<string, PolicyDocument> LoaderFor(string format) => format switch
+    {
+        "json" => PolicyDocument.Load,
+        "intercept" => path => InterceptPolicy.Load(path),
+        _ => throw new ArgumentException($"unknown format '{format}'"),
+    };
+}

@@ -1,0 +1,55 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace PolicyEngine.Samples.HttpGateway;
+
+/// <summary>One configured bearer token: the grant (identity id) it stands for and its roles.</summary>
+public sealed class TokenGrant
+{
+    public string Id { get; set; } = "";
+
+    public List<string> Roles { get; set; } = [];
+}
+
+/// <summary>
+/// Authenticates <c>Authorization: Bearer TOKEN</c> against the tokens in configuration (<c>Gateway:Tokens</c>).
+/// A real deployment would validate JWTs instead; the policy only sees the resulting claims.
+/// </summary>
+public sealed class BearerTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IConfiguration configuration)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Bearer";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        var token = header["Bearer ".Length..].Trim();
+        var grant = token.Length == 0 || token.Contains(':', StringComparison.Ordinal)
+            ? null
+            : configuration.GetSection($"Gateway:Tokens:{token}").Get<TokenGrant>();
+        if (grant is null || string.IsNullOrEmpty(grant.Id))
+        {
+            return Task.FromResult(AuthenticateResult.Fail("unknown bearer token"));
+        }
+
+        var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, grant.Id), new(ClaimTypes.Name, grant.Id) };
+        foreach (var role in grant.Roles)
+        {
+            claims.Add(new Claim(ClaimTypes.Role, role));
+        }
+
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
+    }
+}

@@ -1,0 +1,74 @@
+using System.Security.Claims;
+
+namespace PolicyEngine.ModelContextProtocol;
+
+/// <summary>
+/// How <see cref="PolicyGuard"/> puts a policy in front of an MCP server's tools. Bind it from configuration
+/// (section <c>PolicyEngine</c> by convention) or set it in code; it is read once, when the guard is built.
+/// </summary>
+public sealed class PolicyEngineMcpOptions
+{
+    /// <summary>The conventional configuration section name: <c>PolicyEngine</c>.</summary>
+    public const string SectionName = "PolicyEngine";
+
+    /// <summary>
+    /// The policy file. Required unless <see cref="Policy"/> is set. The file is watched and reloaded when
+    /// <see cref="ReloadOnChange"/> is set; an invalid edit keeps the policy in force and logs every problem.
+    /// </summary>
+    public string? PolicyPath { get; set; }
+
+    /// <summary>
+    /// The policy file's format: <c>json</c> (a v1 or v2 policy document, the default) or <c>intercept</c> (an
+    /// Intercept YAML policy, which needs <see cref="DocumentLoader"/>, for example <c>InterceptPolicy.Load</c>).
+    /// </summary>
+    public string Format { get; set; } = "json";
+
+    /// <summary>
+    /// Reads a policy file into a document; overrides <see cref="Format"/>. The hook for formats the adapter does
+    /// not know (such as the Intercept importer). It should throw <see cref="PolicyValidationException"/> for an
+    /// invalid file.
+    /// </summary>
+    public Func<string, PolicyDocument>? DocumentLoader { get; set; }
+
+    /// <summary>A compiled policy to use instead of <see cref="PolicyPath"/> (no file, no reload).</summary>
+    public Policy? Policy { get; set; }
+
+    /// <summary>
+    /// The identity id used when the request carries no authenticated user, as on a stdio server. Every such call
+    /// is counted against this id. Default <c>anonymous</c>.
+    /// </summary>
+    public string Identity { get; set; } = "anonymous";
+
+    /// <summary>Roles given to <see cref="Identity"/> (readable in policies as <c>identity.roles</c>).</summary>
+    public IList<string> IdentityRoles { get; } = [];
+
+    /// <summary>
+    /// Maps the caller to a policy identity. Receives the authenticated user (<see langword="null"/> or
+    /// unauthenticated over stdio) and the request's services. When unset, an authenticated user becomes
+    /// <see cref="PolicyIdentity.FromClaimsPrincipal(ClaimsPrincipal, string)"/> and anyone else <see cref="Identity"/>.
+    /// </summary>
+    public Func<ClaimsPrincipal?, IServiceProvider?, PolicyIdentity>? IdentityMapper { get; set; }
+
+    /// <summary>What a decision becomes when the counter store fails (default: deny).</summary>
+    public StoreFailureMode FailMode { get; set; } = StoreFailureMode.FailClosed;
+
+    /// <summary>How long a counter store may take before the failure mode applies (default 2 s).</summary>
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a person has to answer an approval request before the call is denied (default 5 minutes).
+    /// </summary>
+    public TimeSpan ElicitationTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Whether to watch <see cref="PolicyPath"/> and reload it when it changes (default true).</summary>
+    public bool ReloadOnChange { get; set; } = true;
+
+    /// <summary>How long the file must stay quiet before a reload (editors write in several steps; default 300 ms).</summary>
+    public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// The largest accepted <c>tools/call</c> arguments, in bytes of JSON (default 1 MiB). Larger calls are denied
+    /// before the policy runs and never reach the tool.
+    /// </summary>
+    public int MaxArgumentsBytes { get; set; } = 1024 * 1024;
+}

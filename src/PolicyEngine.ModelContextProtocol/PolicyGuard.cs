@@ -1,0 +1,571 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace PolicyEngine.ModelContextProtocol;
+
+/// <summary>
+/// Puts one policy in front of an MCP server's tools: guards <c>tools/call</c>, filters <c>tools/list</c>, asks a
+/// person through elicitation when a call needs approval, reloads the policy file, and logs every decision.
+/// One guard serves every session of a server; it is thread-safe.
+/// </summary>
+/// <remarks>
+/// Register it with <c>services.AddPolicyEngine(...)</c> and attach it with <c>builder.WithPolicyEngine()</c>;
+/// construct it directly only to host it yourself.
+/// </remarks>
+public sealed partial class PolicyGuard : IDisposable
+{
+    /// <summary>The key of the boolean field in the approval form a person answers.</summary>
+    public const string ApproveField = "approve";
+
+    private readonly ILogger _logger;
+    private readonly string? _policyPath;
+    private readonly Func<string, PolicyDocument> _load;
+    private readonly PolicyIdentity _defaultIdentity;
+    private readonly Func<ClaimsPrincipal?, IServiceProvider?, PolicyIdentity>? _mapIdentity;
+    private readonly TimeSpan _elicitationTimeout;
+    private readonly TimeSpan _debounce;
+    private readonly int _maxArgumentsBytes;
+    private readonly object _reloadLock = new();
+    private FileSystemWatcher? _watcher;
+    private Timer? _debounceTimer;
+    private string? _loadedText;
+    private bool _disposed;
+
+    /// <summary>Creates a guard and loads its policy.</summary>
+    /// <param name="options">The options; copied, so later changes have no effect.</param>
+    /// <param name="logger">Where decisions and reloads are logged.</param>
+    /// <param name="counterStore">Where limit counters live (default: in memory, this process only).</param>
+    /// <param name="approvalStore">Where granted approvals wait (default: in memory).</param>
+    /// <param name="timeProvider">The clock (default: the system clock).</param>
+    /// <exception cref="PolicyGuardException">The options are invalid or the policy cannot be loaded.</exception>
+    public PolicyGuard(
+        PolicyEngineMcpOptions options,
+        ILogger<PolicyGuard>? logger = null,
+        ICounterStore? counterStore = null,
+        IApprovalStore? approvalStore = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        if (options.ElicitationTimeout <= TimeSpan.Zero)
+        {
+            throw new PolicyGuardException("the elicitation timeout must be positive");
+        }
+
+        if (options.MaxArgumentsBytes <= 0)
+        {
+            throw new PolicyGuardException("the largest accepted arguments size must be positive");
+        }
+
+        if (string.IsNullOrEmpty(options.Identity))
+        {
+            throw new PolicyGuardException("the default identity must not be empty");
+        }
+
+        _elicitationTimeout = options.ElicitationTimeout;
+        _debounce = options.ReloadDebounce < TimeSpan.Zero ? TimeSpan.Zero : options.ReloadDebounce;
+        _maxArgumentsBytes = options.MaxArgumentsBytes;
+        _mapIdentity = options.IdentityMapper;
+        _defaultIdentity = options.IdentityRoles.Count == 0
+            ? new PolicyIdentity(options.Identity)
+            : PolicyIdentity.WithRoles(options.Identity, [.. options.IdentityRoles]);
+        _load = options.DocumentLoader ?? LoaderFor(options.Format);
+
+        Policy policy;
+        if (options.Policy is { } given)
+        {
+            policy = given;
+        }
+        else if (string.IsNullOrEmpty(options.PolicyPath))
+        {
+            throw new PolicyGuardException("no policy: set PolicyEngine:PolicyPath (a policy file) or a compiled policy");
+        }
+        else
+        {
+            _policyPath = Path.GetFullPath(options.PolicyPath);
+            policy = LoadInitial(_policyPath);
+        }
+
+        Evaluator = new PolicyEvaluator(
+            policy,
+            counterStore,
+            approvalStore,
+            timeProvider,
+            new PolicyEvaluatorOptions { StoreFailureMode = options.FailMode, StoreTimeout = options.StoreTimeout });
+        Evaluator.DecisionMade += OnDecision;
+        LogPolicyLoaded(_logger, _policyPath ?? "(in code)", policy.Version);
+
+        if (_policyPath is not null && options.ReloadOnChange)
+        {
+            StartWatching(_policyPath);
+        }
+    }
+
+    /// <summary>The evaluator the guard asks; use it for decisions outside MCP (it shares counters and policy).</summary>
+    public PolicyEvaluator Evaluator { get; }
+
+    /// <summary>The full path of the watched policy file, or <see langword="null"/> for a policy given in code.</summary>
+    public string? PolicyPath => _policyPath;
+
+    /// <summary>
+    /// Reloads the policy file now. A valid file replaces the policy atomically (counters keep their values); an
+    /// invalid one keeps the policy in force and logs every problem with its JSON Pointer.
+    /// </summary>
+    /// <returns><see langword="true"/> when a new policy is in force.</returns>
+    public bool Reload()
+    {
+        if (_policyPath is null)
+        {
+            return false;
+        }
+
+        lock (_reloadLock)
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(_policyPath);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogReloadUnreadable(_logger, _policyPath, ex.Message);
+                return false;
+            }
+
+            if (string.Equals(text, _loadedText, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            try
+            {
+                var policy = Policy.Compile(_load(_policyPath));
+                Evaluator.Update(policy);
+                _loadedText = text;
+                LogPolicyLoaded(_logger, _policyPath, policy.Version);
+                return true;
+            }
+            catch (PolicyValidationException ex)
+            {
+                LogReloadRejected(_logger, _policyPath, ex.Errors.Count);
+                foreach (var error in ex.Errors)
+                {
+                    LogPolicyError(_logger, _policyPath, error.Pointer.Length == 0 ? "(root)" : error.Pointer, error.Message);
+                }
+
+                return false;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)
+            {
+                LogReloadUnreadable(_logger, _policyPath, ex.Message);
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The identity a request is evaluated as: the mapper's answer when one is configured; otherwise an
+    /// authenticated user's claims, or the configured default identity.
+    /// </summary>
+    /// <param name="user">The request's user, if any.</param>
+    /// <param name="services">The request's services, if any.</param>
+    /// <returns>The identity.</returns>
+    public PolicyIdentity ResolveIdentity(ClaimsPrincipal? user, IServiceProvider? services)
+    {
+        if (_mapIdentity is not null)
+        {
+            return _mapIdentity(user, services) ?? _defaultIdentity;
+        }
+
+        return user?.Identity?.IsAuthenticated == true
+            ? PolicyIdentity.FromClaimsPrincipal(user, _defaultIdentity.Id)
+            : _defaultIdentity;
+    }
+
+    /// <summary>
+    /// The <c>tools/call</c> filter: evaluates the call, resolves approvals, runs <paramref name="next"/> only when
+    /// the call is allowed, and commits or returns the call's quota by its outcome.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="next">The rest of the pipeline (the tool).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The tool's result, or an error result explaining the denial.</returns>
+    public async ValueTask<CallToolResult> CallToolAsync(
+        RequestContext<CallToolRequestParams> context,
+        McpRequestHandler<CallToolRequestParams, CallToolResult> next,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var request = context.Params;
+        var tool = request?.Name;
+        if (string.IsNullOrEmpty(tool))
+        {
+            LogMalformed(_logger, "the call names no tool");
+            return Error("Call denied: the request names no tool (params.name is required).");
+        }
+
+        var args = AsReadOnly(request!.Arguments);
+        if (args is not null && MeasureBytes(args, _maxArgumentsBytes) > _maxArgumentsBytes)
+        {
+            LogMalformed(_logger, $"arguments of '{tool}' exceed {_maxArgumentsBytes} bytes");
+            return Error(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Call to '{tool}' denied: its arguments are larger than the {_maxArgumentsBytes} bytes this server accepts. Send less data."));
+        }
+
+        var identity = ResolveIdentity(context.User, context.Services);
+        var decision = await Evaluator.EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+        if (decision.Kind == DecisionKind.NeedsApproval)
+        {
+            var approval = decision.Approval!;
+            if (await AskForApprovalAsync(context.Server, tool, args, approval, cancellationToken).ConfigureAwait(false) is { } refusal)
+            {
+                return refusal;
+            }
+
+            await Evaluator.ApproveAsync(approval, cancellationToken).ConfigureAwait(false);
+            decision = await Evaluator.EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+            if (decision.Kind == DecisionKind.NeedsApproval)
+            {
+                // The policy changed between the question and the answer: the approval was for another version.
+                return Error($"Call to '{tool}' needs approval again: the policy changed while a person was deciding. Call it again.");
+            }
+        }
+
+        if (!decision.IsAllowed)
+        {
+            return Refusal(tool, decision);
+        }
+
+        if (decision.IsUnenforced)
+        {
+            LogUnenforced(_logger, tool, identity.Id);
+        }
+
+        CallToolResult result;
+        try
+        {
+            result = await next(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The tool did not complete (it failed, was cancelled, or the SDK suspends it to ask the client for
+            // input and will run this filter again): give the quota back so a re-run is not charged twice.
+            await Evaluator.CompleteAsync(decision, succeeded: false, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        await Evaluator.CompleteAsync(decision, succeeded: result.IsError != true, CancellationToken.None).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>The <c>tools/list</c> filter: removes the tools the policy hides from the caller.</summary>
+    /// <param name="context">The request.</param>
+    /// <param name="next">The rest of the pipeline.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The listed tools, without the hidden ones.</returns>
+    public async ValueTask<ListToolsResult> ListToolsAsync(
+        RequestContext<ListToolsRequestParams> context,
+        McpRequestHandler<ListToolsRequestParams, ListToolsResult> next,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var result = await next(context, cancellationToken).ConfigureAwait(false);
+        var identity = ResolveIdentity(context.User, context.Services);
+        var visible = new List<Tool>(result.Tools.Count);
+        foreach (var tool in result.Tools)
+        {
+            if (Evaluator.IsVisible(identity, tool.Name))
+            {
+                visible.Add(tool);
+            }
+        }
+
+        result.Tools = visible;
+        return result;
+    }
+
+    /// <summary>Stops watching the policy file.</summary>
+    public void Dispose()
+    {
+        lock (_reloadLock)
+        {
+            _disposed = true;
+            _watcher?.Dispose();
+            _debounceTimer?.Dispose();
+        }
+
+        Evaluator.DecisionMade -= OnDecision;
+    }
+
+    // ------------------------------------------------------------------ approvals
+
+    /// <returns><see langword="null"/> when a person approved; otherwise the denial to return.</returns>
+    private async ValueTask<CallToolResult?> AskForApprovalAsync(
+        McpServer server,
+        string tool,
+        IReadOnlyDictionary<string, JsonElement>? args,
+        ApprovalRequest approval,
+        CancellationToken cancellationToken)
+    {
+        if (server.ClientCapabilities?.Elicitation is null)
+        {
+            LogApproval(_logger, tool, approval.IdentityId, "unavailable");
+            return Error($"Call to '{tool}' needs a person's approval ({approval.Reason}), but this client cannot ask one " +
+                "(it does not support elicitation). The call was not run.");
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_elicitationTimeout);
+        ElicitResult answer;
+        try
+        {
+            answer = await server.ElicitAsync(
+                new ElicitRequestParams
+                {
+                    Message = ApprovalMessage(tool, args, approval),
+                    RequestedSchema = new ElicitRequestParams.RequestSchema
+                    {
+                        Properties =
+                        {
+                            [ApproveField] = new ElicitRequestParams.BooleanSchema
+                            {
+                                Title = "Approve",
+                                Description = $"Allow this one call to '{tool}'",
+                            },
+                        },
+                        Required = [ApproveField],
+                    },
+                },
+                timeout.Token).ConfigureAwait(false);
+        }
+        catch (InputRequiredException)
+        {
+            // The SDK asks the client out of band and runs the filter again with the answer: nothing was charged.
+            throw;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogApproval(_logger, tool, approval.IdentityId, "timed out");
+            return Error(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Call to '{tool}' denied: nobody approved it within {_elicitationTimeout.TotalSeconds:0} seconds ({approval.Reason}). The call was not run."));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            LogApprovalFailed(_logger, tool, approval.IdentityId, ex.Message);
+            return Error($"Call to '{tool}' denied: the approval request could not be completed ({approval.Reason}). The call was not run.");
+        }
+
+        if (IsApproved(answer))
+        {
+            LogApproval(_logger, tool, approval.IdentityId, "approved");
+            return null;
+        }
+
+        var action = answer.Action ?? "no answer";
+        LogApproval(_logger, tool, approval.IdentityId, action);
+        return Error($"Call to '{tool}' denied: a person did not approve it ({action}; {approval.Reason}). The call was not run.");
+    }
+
+    /// <summary>Accepted, and the form's <c>approve</c> field is not <c>false</c>.</summary>
+    private static bool IsApproved(ElicitResult answer)
+    {
+        if (!string.Equals(answer.Action, "accept", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (answer.Content is { } content && content.TryGetValue(ApproveField, out var value))
+        {
+            return value.ValueKind == JsonValueKind.True
+                || (value.ValueKind == JsonValueKind.String && string.Equals(value.GetString(), "true", StringComparison.OrdinalIgnoreCase));
+        }
+
+        return false;
+    }
+
+    private static string ApprovalMessage(string tool, IReadOnlyDictionary<string, JsonElement>? args, ApprovalRequest approval)
+    {
+        const int MaxShown = 600;
+        var shown = args is null || args.Count == 0 ? "{}" : JsonSerializer.Serialize(args, PolicyGuardJsonContext.Default.IReadOnlyDictionaryStringJsonElement);
+        if (shown.Length > MaxShown)
+        {
+            shown = string.Concat(shown.AsSpan(0, MaxShown), "…");
+        }
+
+        return $"Approve a call to '{tool}' by '{approval.IdentityId}'? {approval.Reason}\nArguments: {shown}";
+    }
+
+    // ------------------------------------------------------------------ results
+
+    private static CallToolResult Refusal(string tool, Decision decision)
+    {
+        var reason = string.IsNullOrEmpty(decision.Reason) ? "no reason given" : decision.Reason;
+        var text = decision.Kind == DecisionKind.RateLimited
+            ? string.Create(
+                CultureInfo.InvariantCulture,
+                $"Call to '{tool}' rate-limited by policy: {reason}. Retry after {RetrySeconds(decision.RetryAfter)} seconds. (rule {decision.Rule})")
+            : $"Call to '{tool}' denied by policy: {reason}. (rule {decision.Rule})";
+        return Error(text);
+    }
+
+    private static long RetrySeconds(TimeSpan? retryAfter) =>
+        retryAfter is { } r && r > TimeSpan.Zero ? (long)Math.Ceiling(r.TotalSeconds) : 1;
+
+    private static CallToolResult Error(string text) => new()
+    {
+        IsError = true,
+        Content = [new TextContentBlock { Text = text }],
+    };
+
+    // ------------------------------------------------------------------ arguments
+
+    private static IReadOnlyDictionary<string, JsonElement>? AsReadOnly(IDictionary<string, JsonElement>? args) =>
+        args switch
+        {
+            null => null,
+            IReadOnlyDictionary<string, JsonElement> ready => ready,
+            _ => new Dictionary<string, JsonElement>(args, StringComparer.Ordinal),
+        };
+
+    /// <summary>An upper bound of the arguments' JSON size, stopping as soon as it passes <paramref name="limit"/>.</summary>
+    private static long MeasureBytes(IReadOnlyDictionary<string, JsonElement> args, int limit)
+    {
+        long total = 2;
+        foreach (var (name, value) in args)
+        {
+            total += Encoding.UTF8.GetByteCount(name) + 4;
+            total += value.ValueKind == JsonValueKind.Undefined ? 4 : Encoding.UTF8.GetByteCount(value.GetRawText());
+            if (total > limit)
+            {
+                break;
+            }
+        }
+
+        return total;
+    }
+
+    // ------------------------------------------------------------------ loading and reload
+
+    private static Func<string, PolicyDocument> LoaderFor(string? format) =>
+        (format ?? "json").ToLowerInvariant() switch
+        {
+            "json" => PolicyDocument.Load,
+            "intercept" => throw new PolicyGuardException(
+                "the 'intercept' format needs the Intercept importer: reference PolicyEngine.Intercept and set " +
+                "DocumentLoader = path => InterceptPolicy.Load(path)"),
+            _ => throw new PolicyGuardException($"unknown policy format '{format}': use 'json' or 'intercept'"),
+        };
+
+    private Policy LoadInitial(string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path);
+            var policy = Policy.Compile(_load(path));
+            _loadedText = text;
+            return policy;
+        }
+        catch (PolicyValidationException ex)
+        {
+            foreach (var error in ex.Errors)
+            {
+                LogPolicyError(_logger, path, error.Pointer.Length == 0 ? "(root)" : error.Pointer, error.Message);
+            }
+
+            throw new PolicyGuardException($"the policy '{path}' is invalid: {string.Join("; ", ex.Errors)}", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new PolicyGuardException($"cannot read the policy '{path}': {ex.Message}", ex);
+        }
+    }
+
+    private void StartWatching(string path)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        _debounceTimer = new Timer(_ => ReloadQuietly(), null, Timeout.Infinite, Timeout.Infinite);
+        _watcher = new FileSystemWatcher(directory, Path.GetFileName(path))
+        {
+            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
+        };
+        _watcher.Changed += OnFileEvent;
+        _watcher.Created += OnFileEvent;
+        _watcher.Renamed += OnFileEvent;
+        _watcher.EnableRaisingEvents = true;
+    }
+
+    private void OnFileEvent(object sender, FileSystemEventArgs e)
+    {
+        lock (_reloadLock)
+        {
+            if (!_disposed)
+            {
+                _debounceTimer?.Change(_debounce, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    private void ReloadQuietly()
+    {
+        try
+        {
+            if (!_disposed)
+            {
+                Reload();
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A timer callback must not throw; the current policy stays in force.
+            LogReloadUnreadable(_logger, _policyPath ?? "(none)", ex.Message);
+        }
+    }
+
+    // ------------------------------------------------------------------ logging
+
+    private void OnDecision(object? sender, DecisionEvent e)
+    {
+        var level = e.Kind == DecisionKind.Allow ? LogLevel.Debug : LogLevel.Information;
+        if (_logger.IsEnabled(level))
+        {
+            LogDecision(_logger, level, e.Tool, e.IdentityId, e.Kind, e.Rule, e.Reason, e.PolicyVersion, e.ArgumentsSha256, string.Join(",", e.ArgumentNames));
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Message = "policy decision: {Tool} for {IdentityId} -> {Kind} by {Rule} ({Reason}); policy {PolicyVersion}, args sha256 {ArgumentsSha256}, arg names [{ArgumentNames}]")]
+    private static partial void LogDecision(ILogger logger, LogLevel level, string tool, string identityId, DecisionKind kind, string? rule, string? reason, string policyVersion, string argumentsSha256, string argumentNames);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "policy loaded from {Path}: version {PolicyVersion}")]
+    private static partial void LogPolicyLoaded(ILogger logger, string path, string policyVersion);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "policy reload rejected: {Path} has {Count} problem(s); the policy in force is kept")]
+    private static partial void LogReloadRejected(ILogger logger, string path, int count);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "policy problem in {Path} at {Pointer}: {Problem}")]
+    private static partial void LogPolicyError(ILogger logger, string path, string pointer, string problem);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "policy reload failed: cannot read {Path} ({Problem}); the policy in force is kept")]
+    private static partial void LogReloadUnreadable(ILogger logger, string path, string problem);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "malformed tools/call denied: {Problem}")]
+    private static partial void LogMalformed(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "approval for {Tool} by {IdentityId}: {Outcome}")]
+    private static partial void LogApproval(ILogger logger, string tool, string identityId, string outcome);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "approval for {Tool} by {IdentityId} failed: {Problem}")]
+    private static partial void LogApprovalFailed(ILogger logger, string tool, string identityId, string problem);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "limits not enforced for {Tool} by {IdentityId}: the counter store is unavailable and the guard fails open")]
+    private static partial void LogUnenforced(ILogger logger, string tool, string identityId);
+}

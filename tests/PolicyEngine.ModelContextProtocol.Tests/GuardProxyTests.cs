@@ -1,0 +1,180 @@
+using System.Text.Json.Nodes;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using static PolicyEngine.ModelContextProtocol.Tests.Samples;
+
+namespace PolicyEngine.ModelContextProtocol.Tests;
+
+/// <summary>
+/// GuardProxy in front of the third-party reference server <c>@modelcontextprotocol/server-everything</c>.
+/// <c>.ci/run</c> installs it and sets <c>PE_SERVER_EVERYTHING</c> to its entry script; without the variable
+/// (a local run that skipped the install) these tests skip. Every message the proxy sends upstream is recorded
+/// (through <c>tee</c>), so the tests can prove that denied calls never reach the upstream.
+/// </summary>
+public sealed class GuardProxyTests
+{
+    private const string Variable = "PE_SERVER_EVERYTHING";
+
+    private sealed class Proxy(McpClient client, string upstreamLog) : IAsyncDisposable
+    {
+        public McpClient Client { get; } = client;
+
+        /// <summary>Everything the proxy has sent upstream so far.</summary>
+        public string Upstream => File.Exists(upstreamLog) ? File.ReadAllText(upstreamLog) : "";
+
+        public ValueTask DisposeAsync() => Client.DisposeAsync();
+    }
+
+    private static async Task<Proxy> StartAsync(string identity, Approver approver = Approver.None, string policy = "everything.json", string format = "json")
+    {
+        var server = Environment.GetEnvironmentVariable(Variable);
+        Assert.SkipWhen(string.IsNullOrEmpty(server), $"{Variable} is not set (.ci/run installs server-everything and sets it)");
+        var log = Path.Combine(Directory.CreateTempSubdirectory("pe-proxy-").FullName, "upstream.jsonl");
+        var client = await ConnectStdioAsync(
+            "GuardProxy",
+            ["--policy", Policy(policy), "--format", format, "--identity", identity, "--", "sh", "-c", "tee -a \"$0\" | exec node \"$1\" stdio", log, server!],
+            approver);
+        return new Proxy(client, log);
+    }
+
+    [Fact]
+    public async Task ToolsList_HiddenToolsVanish_OthersRelayed()
+    {
+        await using var proxy = await StartAsync("alice");
+        var names = (await proxy.Client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
+        Assert.Contains("echo", names);
+        Assert.Contains("get-sum", names);
+        Assert.DoesNotContain("get-env", names);
+        Assert.DoesNotContain(names, n => n.StartsWith("gzip-", StringComparison.Ordinal));
+
+        // Other capabilities are relayed too.
+        Assert.NotEmpty(await proxy.Client.ListPromptsAsync(cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task DeniedCalls_NeverReachUpstream()
+    {
+        await using var proxy = await StartAsync("alice");
+        var allowed = await CallAsync(proxy.Client, "echo", new { message = "hello" });
+        Assert.Equal("Echo: hello", Text(allowed));
+
+        var secret = await CallAsync(proxy.Client, "echo", new { message = "my secret sauce" });
+        Assert.True(secret.IsError);
+        Assert.Contains("messages must not carry secrets", Text(secret));
+        Assert.Contains("/tools/echo/deny_if/0", Text(secret));
+
+        var hidden = await CallAsync(proxy.Client, "get-env");
+        Assert.True(hidden.IsError);
+        var unlisted = await CallAsync(proxy.Client, "get-annotated-message", new { messageType = "error" });
+        Assert.True(unlisted.IsError);
+        Assert.Contains("(default deny)", Text(unlisted));
+
+        var upstream = proxy.Upstream;
+        Assert.Contains("hello", upstream);
+        Assert.DoesNotContain("secret sauce", upstream);
+        Assert.DoesNotContain("get-env", upstream);
+        Assert.DoesNotContain("get-annotated-message", upstream);
+    }
+
+    [Fact]
+    public async Task Limits_ApplyPerIdentity_AndFailedUpstreamCallsGiveQuotaBack()
+    {
+        await using var alice = await StartAsync("alice");
+
+        // The upstream rejects these arguments (isError): the quota they reserved comes back.
+        for (var i = 0; i < 3; i++)
+        {
+            var bad = await CallAsync(alice.Client, "get-sum", new { a = "one", b = 2 });
+            Assert.True(bad.IsError);
+            Assert.DoesNotContain("rate-limited", Text(bad));
+        }
+
+        Assert.Contains("3", Text(await CallAsync(alice.Client, "get-sum", new { a = 1, b = 2 })));
+        Assert.Contains("7", Text(await CallAsync(alice.Client, "get-sum", new { a = 3, b = 4 })));
+        var limited = await CallAsync(alice.Client, "get-sum", new { a = 5, b = 6 });
+        Assert.True(limited.IsError);
+        Assert.Contains("rate-limited", Text(limited));
+        Assert.Matches(@"Retry after \d+ seconds", Text(limited));
+        Assert.DoesNotContain("\"a\":5", alice.Upstream);
+
+        await using var bob = await StartAsync("bob");
+        Assert.Contains("11", Text(await CallAsync(bob.Client, "get-sum", new { a = 5, b = 6 })));
+    }
+
+    [Fact]
+    public async Task Approval_Accepted_CallRuns()
+    {
+        await using var proxy = await StartAsync("alice", Approver.Accepts);
+        var result = await CallAsync(proxy.Client, "echo", new { message = "approve: ship it" });
+        Assert.True(result.IsError != true, Text(result));
+        Assert.Equal("Echo: approve: ship it", Text(result));
+    }
+
+    [Fact]
+    public async Task Approval_Declined_CallNeverReachesUpstream()
+    {
+        await using var proxy = await StartAsync("alice", Approver.Declines);
+        var result = await CallAsync(proxy.Client, "echo", new { message = "approve: drop tables" });
+        Assert.True(result.IsError);
+        Assert.Contains("did not approve", Text(result));
+
+        await using var noElicitation = await StartAsync("alice");
+        var refused = await CallAsync(noElicitation.Client, "echo", new { message = "approve: drop tables" });
+        Assert.True(refused.IsError);
+        Assert.Contains("does not support elicitation", Text(refused));
+
+        Assert.DoesNotContain("drop tables", proxy.Upstream);
+        Assert.DoesNotContain("drop tables", noElicitation.Upstream);
+    }
+
+    [Fact]
+    public async Task MalformedCalls_DeniedAndNeverForwarded()
+    {
+        await using var proxy = await StartAsync("alice");
+        var huge = new string('x', 2 * 1024 * 1024);
+        string[] malformed =
+        [
+            """{"arguments":{"message":"no-name-marker"}}""",
+            """{"name":"echo","arguments":"non-object-marker"}""",
+            """{"name":"echo","arguments":["array-marker"]}""",
+            """{"name":"","arguments":{"message":"empty-name-marker"}}""",
+            "{\"name\":\"echo\",\"arguments\":{\"message\":\"huge-marker" + huge + "\"}}",
+        ];
+
+        foreach (var body in malformed)
+        {
+            var request = new JsonRpcRequest { Method = RequestMethods.ToolsCall, Params = JsonNode.Parse(body) };
+            try
+            {
+                var response = await proxy.Client.SendRequestAsync(request, Ct);
+                Assert.True(response.Result?["isError"]?.GetValue<bool>() == true, $"not denied: {body[..Math.Min(80, body.Length)]}");
+            }
+            catch (McpException)
+            {
+                // An invalid-params error: denied.
+            }
+        }
+
+        // The proxy still works, and none of the malformed calls reached the upstream.
+        Assert.Equal("Echo: after", Text(await CallAsync(proxy.Client, "echo", new { message = "after" })));
+        var upstream = proxy.Upstream;
+        foreach (var marker in new[] { "no-name-marker", "non-object-marker", "array-marker", "empty-name-marker", "huge-marker" })
+        {
+            Assert.DoesNotContain(marker, upstream);
+        }
+    }
+
+    [Fact]
+    public async Task InterceptFormat_PolicyImportedAndEnforced()
+    {
+        await using var proxy = await StartAsync("alice", policy: "everything-intercept.yaml", format: "intercept");
+        var names = (await proxy.Client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
+        Assert.DoesNotContain("get-env", names);
+        Assert.Contains("intercept says no secrets", Text(await CallAsync(proxy.Client, "echo", new { message = "a secret" })));
+        Assert.Equal("Echo: fine", Text(await CallAsync(proxy.Client, "echo", new { message = "fine" })));
+        Assert.True((await CallAsync(proxy.Client, "get-sum", new { a = 1, b = 2 })).IsError != true);
+        Assert.True((await CallAsync(proxy.Client, "get-sum", new { a = 1, b = 2 })).IsError);
+        Assert.DoesNotContain("a secret", proxy.Upstream);
+    }
+}

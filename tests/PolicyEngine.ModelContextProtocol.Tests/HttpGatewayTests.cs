@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using ModelContextProtocol.Client;
+using static PolicyEngine.ModelContextProtocol.Tests.Samples;
+
+namespace PolicyEngine.ModelContextProtocol.Tests;
+
+/// <summary>Starts one samples/HttpGateway on a free loopback port for the class.</summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    private Process? _process;
+
+    public ConcurrentQueue<string> Output { get; } = new();
+
+    public Uri Endpoint { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var port = FreePort();
+        Endpoint = new Uri($"http://127.0.0.1:{port}/mcp");
+        _process = Start("HttpGateway", ["--urls", $"http://127.0.0.1:{port}"], Output);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        using var http = new HttpClient();
+        while (true)
+        {
+            Assert.False(_process.HasExited, "HttpGateway exited: " + string.Join("\n", Output));
+            try
+            {
+                // Unauthenticated: 401 proves the server is up.
+                using var response = await http.GetAsync(Endpoint);
+                break;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+    }
+
+    public Task<McpClient> ConnectAsync(string token, Approver approver = Approver.None) =>
+        Samples.ConnectAsync(
+            new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = Endpoint,
+                TransportMode = HttpTransportMode.StreamableHttp,
+                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {token}" },
+            }),
+            approver);
+}
+
+/// <summary>The SDK client against samples/HttpGateway over streamable HTTP, with bearer tokens mapped to grants.</summary>
+public sealed class HttpGatewayTests(GatewayFixture gateway) : IClassFixture<GatewayFixture>
+{
+    [Fact]
+    public async Task ToolsList_HiddenToolVanishes()
+    {
+        await using var client = await gateway.ConnectAsync("bob-token");
+        var names = (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
+        Assert.Contains("get_forecast", names);
+        Assert.DoesNotContain("internal_stats", names);
+        Assert.True((await CallAsync(client, "internal_stats")).IsError);
+    }
+
+    [Fact]
+    public async Task Limits_CountPerGrant()
+    {
+        await using var alice = await gateway.ConnectAsync("alice-token");
+        for (var i = 0; i < 3; i++)
+        {
+            var ok = await CallAsync(alice, "get_forecast", new { city = $"City{i}" });
+            Assert.True(ok.IsError != true, Text(ok));
+        }
+
+        // A new session for the same grant shares the grant's counter.
+        await using var aliceAgain = await gateway.ConnectAsync("alice-token");
+        var limited = await CallAsync(aliceAgain, "get_forecast", new { city = "Oslo" });
+        Assert.True(limited.IsError);
+        Assert.Contains("at most 3 forecasts per minute per grant", Text(limited));
+        Assert.Matches(@"Retry after \d+ seconds", Text(limited));
+
+        await using var bob = await gateway.ConnectAsync("bob-token");
+        var bobs = await CallAsync(bob, "get_forecast", new { city = "Oslo" });
+        Assert.True(bobs.IsError != true, Text(bobs));
+    }
+
+    [Fact]
+    public async Task UnknownToken_Rejected()
+    {
+        await Assert.ThrowsAnyAsync<Exception>(async () => await gateway.ConnectAsync("nobody-token"));
+    }
+
+    [Fact]
+    public async Task Approval_RolesAndElicitation()
+    {
+        await using var bob = await gateway.ConnectAsync("bob-token", Approver.Accepts);
+        var notAnalyst = await CallAsync(bob, "export_report", new { name = "q3" });
+        Assert.True(notAnalyst.IsError);
+        Assert.Contains("only analysts may export reports", Text(notAnalyst));
+
+        await using var declining = await gateway.ConnectAsync("alice-token", Approver.Declines);
+        var declined = await CallAsync(declining, "export_report", new { name = "q3" });
+        Assert.True(declined.IsError);
+        Assert.Contains("did not approve", Text(declined));
+
+        await using var accepting = await gateway.ConnectAsync("alice-token", Approver.Accepts);
+        var exported = await CallAsync(accepting, "export_report", new { name = "q3" });
+        Assert.True(exported.IsError != true, Text(exported));
+        Assert.Equal("report 'q3' exported", Text(exported));
+    }
+}
