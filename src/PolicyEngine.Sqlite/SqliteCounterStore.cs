@@ -1,0 +1,633 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+
+namespace PolicyEngine.Sqlite;
+
+/// <summary>
+/// A durable <see cref="ICounterStore"/> in one SQLite file: counters survive restarts, and several processes on the
+/// same host may share the file. Each reservation is one <c>BEGIN IMMEDIATE</c> transaction (the write lock is taken
+/// before anything is read, so concurrent reservations, in this process or another, are serialized and exact); the
+/// file is in WAL mode, so peeks never block and never wait for a writer.
+/// </summary>
+/// <remarks>
+/// <para>Schema: <c>pe_counter_buckets(key_hash BLOB, bucket_start INTEGER, count INTEGER, purge_at INTEGER)</c>, keyed
+/// by (key_hash, bucket_start), and <c>pe_counters(key_hash BLOB, horizon INTEGER, purge_at INTEGER)</c>, one row per
+/// counter. <c>key_hash</c> is the SHA-256 of the counter key's UTF-16 code units: SQLite stores
+/// text as UTF-8, which would merge keys differing only in lone surrogates. Buckets are deleted once their window (plus
+/// one more window, for calls stamped slightly out of order) is over.</para>
+/// <para>Use a local file system: WAL and SQLite's locks do not work over network shares.</para>
+/// </remarks>
+public sealed class SqliteCounterStore : ICounterStore, IDisposable
+{
+    private const int SchemaVersion = 1;
+
+    private readonly string _connectionString;
+    private readonly int _busyMs;
+    private readonly bool _synchronousFull;
+    private readonly long _cleanupIntervalMs;
+    private readonly ConcurrentBag<Session> _idle = [];
+
+    // Writers of this process queue here, in order, instead of polling SQLite's busy handler against each other (which
+    // can starve one of them past the busy timeout); only writers in other processes meet the busy handler.
+    private readonly Lock _writeLock = new();
+    private long _nextCleanupMs = long.MinValue;
+    private volatile bool _disposed;
+
+    /// <summary>Opens (and on first use creates) the store in <paramref name="path"/>.</summary>
+    /// <param name="path">The database file.</param>
+    public SqliteCounterStore(string path)
+        : this(new SqliteCounterStoreOptions { Path = path })
+    {
+    }
+
+    /// <summary>Opens (and on first use creates) the store described by <paramref name="options"/>.</summary>
+    /// <param name="options">The file and its settings; copied, so later changes have no effect.</param>
+    public SqliteCounterStore(SqliteCounterStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Path))
+        {
+            problems.Add("the database path is required");
+        }
+
+        if (options.BusyTimeout <= TimeSpan.Zero || options.BusyTimeout.TotalMilliseconds > int.MaxValue)
+        {
+            problems.Add($"the busy timeout must be positive and under 24 days, not {options.BusyTimeout}");
+        }
+
+        if (options.CleanupInterval <= TimeSpan.Zero)
+        {
+            problems.Add($"the cleanup interval must be positive, not {options.CleanupInterval}");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", problems), nameof(options));
+        }
+
+        _busyMs = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
+        _synchronousFull = options.SynchronousFull;
+        _cleanupIntervalMs = (long)options.CleanupInterval.TotalMilliseconds;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = options.Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
+        }.ToString();
+    }
+
+    /// <summary>The number of buckets stored (for diagnostics and tests).</summary>
+    /// <returns>The row count.</returns>
+    public long CountBuckets()
+    {
+        using var lease = Rent();
+        using var command = lease.Session.Connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM pe_counter_buckets";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <inheritdoc/>
+    public CounterResult Reserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: true);
+
+    /// <inheritdoc/>
+    public CounterResult Peek(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: false);
+
+    /// <inheritdoc/>
+    public void Release(CounterReservation reservation, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(reservation);
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var any = false;
+        foreach (var charge in reservation.Charges)
+        {
+            any |= charge.Amount > 0 && nowMs < charge.WindowEnd;
+        }
+
+        if (!any)
+        {
+            return;
+        }
+
+        using var lease = Rent();
+        var session = lease.Session;
+        using var writing = _writeLock.EnterScope();
+        session.Begin(immediate: true);
+        try
+        {
+            foreach (var charge in reservation.Charges)
+            {
+                // A window that is over is left alone: a rollback never touches a later window.
+                if (charge.Amount > 0 && nowMs < charge.WindowEnd)
+                {
+                    session.Refund(Hash(charge.Key), charge.WindowStart, charge.Amount);
+                }
+            }
+
+            session.Commit();
+        }
+        catch
+        {
+            lease.Poison();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<CounterResult> ReserveAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        // Microsoft.Data.Sqlite has no truly asynchronous I/O; a local file answers in microseconds.
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(Reserve(requests, now));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<CounterResult> PeekAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(Peek(requests, now));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask ReleaseAsync(CounterReservation reservation, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Release(reservation, now);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Closes every idle connection; calls after this throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        while (_idle.TryTake(out var session))
+        {
+            session.Dispose();
+        }
+    }
+
+    private CounterResult Run(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool commit)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var count = requests.Count;
+        if (count == 0)
+        {
+            return CounterResult.Success(commit ? new CounterReservation([]) : null);
+        }
+
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var slots = new CounterSlot[count];
+        var hashes = new byte[count][];
+        for (var i = 0; i < count; i++)
+        {
+            var request = requests[i];
+            ArgumentNullException.ThrowIfNull(request.Key, nameof(requests));
+            ArgumentOutOfRangeException.ThrowIfNegative(request.Amount, nameof(requests));
+            slots[i] = CounterSlot.For(request, nowMs);
+            hashes[i] = Hash(request.Key);
+        }
+
+        using var lease = Rent();
+        var session = lease.Session;
+        if (!commit)
+        {
+            return Transact(lease, session, slots, hashes, nowMs, commit: false);
+        }
+
+        using var writing = _writeLock.EnterScope();
+        return Transact(lease, session, slots, hashes, nowMs, commit: true);
+    }
+
+    private CounterResult Transact(Lease lease, Session session, CounterSlot[] slots, byte[][] hashes, long nowMs, bool commit)
+    {
+        session.Begin(immediate: commit);
+        try
+        {
+            var result = Decide(session, slots, hashes, nowMs, commit);
+            session.Commit();
+            return result;
+        }
+        catch
+        {
+            lease.Poison();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Inside the transaction: check every slot in request order against the stored buckets plus the charges of earlier
+    /// slots (a request naming one counter twice counts both), then write all charges or none. Mirrors
+    /// <see cref="InMemoryCounterStore"/>: charging prunes buckets more than a window older than anything counted and
+    /// remembers the newest pruned start as the counter's horizon; a call stamped behind it is refused.
+    /// </summary>
+    private CounterResult Decide(Session session, CounterSlot[] slots, byte[][] hashes, long nowMs, bool commit)
+    {
+        var ledgers = new Dictionary<string, Ledger>(StringComparer.Ordinal);
+        var ledgerOf = new Ledger[slots.Length];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            ref readonly var slot = ref slots[i];
+            if (!ledgers.TryGetValue(slot.Key, out var ledger))
+            {
+                ledger = session.Load(hashes[i]);
+                ledgers.Add(slot.Key, ledger);
+            }
+
+            ledgerOf[i] = ledger;
+            if (slot.ReadFrom <= ledger.Horizon)
+            {
+                return CounterResult.Limited(i, TimeSpan.FromMilliseconds(slot.BucketLength));
+            }
+
+            var buckets = ledger.Buckets;
+            long used = 0;
+            var own = -1;
+            for (var b = 0; b < buckets.Count; b++)
+            {
+                var bucket = buckets[b];
+                if (bucket.Start >= slot.ReadFrom && bucket.Start <= slot.BucketStart)
+                {
+                    used = CounterSlot.SaturatingAdd(used, bucket.Count);
+                }
+
+                if (bucket.Start == slot.BucketStart)
+                {
+                    own = b;
+                }
+            }
+
+            if (used > slot.Max || slot.Amount > slot.Max - used)
+            {
+                var counted = new List<(long Start, long Count)>(buckets.Count);
+                foreach (var bucket in buckets)
+                {
+                    if (bucket.Start >= slot.ReadFrom && bucket.Start <= slot.BucketStart)
+                    {
+                        counted.Add((bucket.Start, bucket.Count));
+                    }
+                }
+
+                return CounterResult.Limited(i, slot.RetryAfter(nowMs, [.. counted]));
+            }
+
+            if (own >= 0)
+            {
+                buckets[own] = buckets[own] with { Count = CounterSlot.SaturatingAdd(buckets[own].Count, slot.Amount) };
+            }
+            else
+            {
+                buckets.Add(new Bucket(slot.BucketStart, slot.Amount));
+            }
+        }
+
+        if (!commit)
+        {
+            return CounterResult.Success(null);
+        }
+
+        var charges = new CounterCharge[slots.Length];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            ref readonly var slot = ref slots[i];
+            var ledger = ledgerOf[i];
+            var keepFrom = slot.ReadFrom - slot.WindowLength;
+            long count = 0;
+            for (var b = ledger.Buckets.Count - 1; b >= 0; b--)
+            {
+                var bucket = ledger.Buckets[b];
+                if (bucket.Start == slot.BucketStart)
+                {
+                    count = bucket.Count;
+                }
+                else if (bucket.Start < keepFrom)
+                {
+                    session.DeleteBucket(hashes[i], bucket.Start);
+                    ledger.Horizon = Math.Max(ledger.Horizon, bucket.Start);
+                    ledger.Buckets.RemoveAt(b);
+                }
+            }
+
+            // Kept one window beyond when it stops counting: a call stamped slightly earlier may still arrive and read it.
+            var retainUntil = CounterSlot.SaturatingAdd(slot.ExpiresAt, slot.WindowLength);
+            session.UpsertBucket(hashes[i], slot.BucketStart, count, retainUntil);
+            session.UpsertCounter(hashes[i], ledger.Horizon, retainUntil);
+            charges[i] = slot.ToCharge();
+        }
+
+        MaybeCleanup(session, nowMs);
+        return CounterResult.Success(new CounterReservation(charges));
+    }
+
+    private void MaybeCleanup(Session session, long nowMs)
+    {
+        var next = Volatile.Read(ref _nextCleanupMs);
+        if (nowMs < next || Interlocked.CompareExchange(ref _nextCleanupMs, nowMs + _cleanupIntervalMs, next) != next)
+        {
+            return;
+        }
+
+        session.DeleteExpired(nowMs);
+    }
+
+    /// <summary>SHA-256 of the UTF-16 code units (not UTF-8, which would merge lone surrogates).</summary>
+    private static byte[] Hash(string key) => SHA256.HashData(MemoryMarshal.AsBytes(key.AsSpan()));
+
+    private Lease Rent()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_idle.TryTake(out var session))
+        {
+            session = new Session(_connectionString, _busyMs, _synchronousFull);
+        }
+
+        return new Lease(this, session);
+    }
+
+    private void Return(Session session)
+    {
+        if (_disposed)
+        {
+            session.Dispose();
+        }
+        else
+        {
+            _idle.Add(session);
+        }
+    }
+
+    private readonly record struct Bucket(long Start, long Count);
+
+    /// <summary>A counter's buckets and horizon as read in the current transaction.</summary>
+    private sealed class Ledger(List<Bucket> buckets, long horizon)
+    {
+        public List<Bucket> Buckets { get; } = buckets;
+
+        public long Horizon { get; set; } = horizon;
+    }
+
+    /// <summary>A rented session: returned to the pool on dispose, or closed when an error left it in doubt.</summary>
+    private sealed class Lease(SqliteCounterStore owner, Session session) : IDisposable
+    {
+        private bool _poisoned;
+
+        public Session Session => session;
+
+        public void Poison() => _poisoned = true;
+
+        public void Dispose()
+        {
+            if (_poisoned)
+            {
+                session.Dispose();
+            }
+            else
+            {
+                owner.Return(session);
+            }
+        }
+    }
+
+    /// <summary>One open connection with its prepared statements; used by one thread at a time.</summary>
+    private sealed class Session : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _beginImmediate;
+        private readonly SqliteCommand _beginDeferred;
+        private readonly SqliteCommand _commit;
+        private readonly SqliteCommand _select;
+        private readonly SqliteCommand _upsert;
+        private readonly SqliteCommand _upsertCounter;
+        private readonly SqliteCommand _deleteBucket;
+        private readonly SqliteCommand _refund;
+        private readonly SqliteCommand _deleteExpired;
+        private bool _inTransaction;
+
+        public Session(string connectionString, int busyMs, bool synchronousFull)
+        {
+            _connection = new SqliteConnection(connectionString);
+            try
+            {
+                _connection.Open();
+                Execute($"PRAGMA busy_timeout = {busyMs}");
+                Execute("PRAGMA journal_mode = WAL");
+                Execute(synchronousFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+                _beginImmediate = Command("BEGIN IMMEDIATE");
+                _beginDeferred = Command("BEGIN DEFERRED");
+                _commit = Command("COMMIT");
+                _select = null!;
+                _upsert = null!;
+                _upsertCounter = null!;
+                _deleteBucket = null!;
+                _refund = null!;
+                _deleteExpired = null!;
+                EnsureSchema();
+                _select = Command(
+                    """
+                    SELECT 0, bucket_start, count FROM pe_counter_buckets WHERE key_hash = $key
+                    UNION ALL SELECT 1, horizon, 0 FROM pe_counters WHERE key_hash = $key
+                    """,
+                    "$key");
+                _upsertCounter = Command(
+                    """
+                    INSERT INTO pe_counters (key_hash, horizon, purge_at) VALUES ($key, $horizon, $purge)
+                    ON CONFLICT (key_hash) DO UPDATE SET horizon = max(horizon, excluded.horizon), purge_at = max(purge_at, excluded.purge_at)
+                    """,
+                    "$key",
+                    "$horizon",
+                    "$purge");
+                _deleteBucket = Command("DELETE FROM pe_counter_buckets WHERE key_hash = $key AND bucket_start = $start", "$key", "$start");
+                _upsert = Command(
+                    """
+                    INSERT INTO pe_counter_buckets (key_hash, bucket_start, count, purge_at) VALUES ($key, $start, $count, $purge)
+                    ON CONFLICT (key_hash, bucket_start) DO UPDATE SET count = excluded.count, purge_at = max(purge_at, excluded.purge_at)
+                    """,
+                    "$key",
+                    "$start",
+                    "$count",
+                    "$purge");
+                _refund = Command(
+                    "UPDATE pe_counter_buckets SET count = max(0, count - $amount) WHERE key_hash = $key AND bucket_start = $start",
+                    "$key",
+                    "$start",
+                    "$amount");
+                _deleteExpired = Command(
+                    """
+                    DELETE FROM pe_counter_buckets WHERE purge_at <= $now;
+                    DELETE FROM pe_counters WHERE purge_at <= $now;
+                    """,
+                    "$now");
+            }
+            catch
+            {
+                _connection.Dispose();
+                throw;
+            }
+        }
+
+        public SqliteConnection Connection => _connection;
+
+        private void EnsureSchema()
+        {
+            // Already there (the usual case): no write lock needed to open a connection.
+            using (var check = _connection.CreateCommand())
+            {
+                check.CommandText = "PRAGMA user_version";
+                if ((long)check.ExecuteScalar()! >= SchemaVersion)
+                {
+                    return;
+                }
+            }
+
+            // Idempotent, so every process (and every new connection) may run it; BEGIN IMMEDIATE serializes creators.
+            Execute("BEGIN IMMEDIATE");
+            try
+            {
+                Execute(
+                    """
+                    CREATE TABLE IF NOT EXISTS pe_counter_buckets (
+                        key_hash BLOB NOT NULL,
+                        bucket_start INTEGER NOT NULL,
+                        count INTEGER NOT NULL,
+                        purge_at INTEGER NOT NULL,
+                        PRIMARY KEY (key_hash, bucket_start)
+                    ) WITHOUT ROWID
+                    """);
+                Execute("CREATE INDEX IF NOT EXISTS pe_counter_buckets_purge ON pe_counter_buckets (purge_at)");
+                Execute(
+                    """
+                    CREATE TABLE IF NOT EXISTS pe_counters (
+                        key_hash BLOB NOT NULL PRIMARY KEY,
+                        horizon INTEGER NOT NULL,
+                        purge_at INTEGER NOT NULL
+                    ) WITHOUT ROWID
+                    """);
+                Execute("CREATE INDEX IF NOT EXISTS pe_counters_purge ON pe_counters (purge_at)");
+                Execute($"PRAGMA user_version = {SchemaVersion}");
+                Execute("COMMIT");
+            }
+            catch
+            {
+                TryRollback();
+                throw;
+            }
+        }
+
+        public void Begin(bool immediate)
+        {
+            (immediate ? _beginImmediate : _beginDeferred).ExecuteNonQuery();
+            _inTransaction = true;
+        }
+
+        public void Commit()
+        {
+            _commit.ExecuteNonQuery();
+            _inTransaction = false;
+        }
+
+        public Ledger Load(byte[] key)
+        {
+            _select.Parameters[0].Value = key;
+            var list = new List<Bucket>(4);
+            var horizon = long.MinValue;
+            using var reader = _select.ExecuteReader();
+            while (reader.Read())
+            {
+                if (reader.GetInt64(0) == 0)
+                {
+                    list.Add(new Bucket(reader.GetInt64(1), reader.GetInt64(2)));
+                }
+                else
+                {
+                    horizon = reader.GetInt64(1);
+                }
+            }
+
+            return new Ledger(list, horizon);
+        }
+
+        public void UpsertCounter(byte[] key, long horizon, long purgeAt)
+        {
+            _upsertCounter.Parameters[0].Value = key;
+            _upsertCounter.Parameters[1].Value = horizon;
+            _upsertCounter.Parameters[2].Value = purgeAt;
+            _upsertCounter.ExecuteNonQuery();
+        }
+
+        public void DeleteBucket(byte[] key, long start)
+        {
+            _deleteBucket.Parameters[0].Value = key;
+            _deleteBucket.Parameters[1].Value = start;
+            _deleteBucket.ExecuteNonQuery();
+        }
+
+        public void UpsertBucket(byte[] key, long start, long count, long purgeAt)
+        {
+            _upsert.Parameters[0].Value = key;
+            _upsert.Parameters[1].Value = start;
+            _upsert.Parameters[2].Value = count;
+            _upsert.Parameters[3].Value = purgeAt;
+            _upsert.ExecuteNonQuery();
+        }
+
+        public void Refund(byte[] key, long start, long amount)
+        {
+            _refund.Parameters[0].Value = key;
+            _refund.Parameters[1].Value = start;
+            _refund.Parameters[2].Value = amount;
+            _refund.ExecuteNonQuery();
+        }
+
+        public void DeleteExpired(long nowMs)
+        {
+            _deleteExpired.Parameters[0].Value = nowMs;
+            _deleteExpired.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            if (_inTransaction)
+            {
+                TryRollback();
+            }
+
+            _connection.Dispose();
+        }
+
+        private void TryRollback()
+        {
+            try
+            {
+                Execute("ROLLBACK");
+            }
+            catch (SqliteException)
+            {
+                // No transaction was open (SQLite already rolled it back): nothing to undo.
+            }
+
+            _inTransaction = false;
+        }
+
+        private void Execute(string sql)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            command.ExecuteNonQuery();
+        }
+
+        private SqliteCommand Command(string sql, params string[] parameters)
+        {
+            var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+
+            command.Prepare();
+            return command;
+        }
+    }
+}

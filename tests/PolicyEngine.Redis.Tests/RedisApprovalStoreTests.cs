@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Time.Testing;
+using PolicyEngine.Redis;
+using PolicyEngine.Stores.Tests;
+
+namespace PolicyEngine.Redis.Tests;
+
+public sealed class RedisApprovalStoreTests
+{
+    private static (RedisApprovalStore Store, FakeTimeProvider Time) NewStore()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        return (new RedisApprovalStore(StoreTestEnvironment.Redis, new RedisApprovalStoreOptions { KeyPrefix = StoreTestEnvironment.UniquePrefix(), TimeProvider = time }), time);
+    }
+
+    [Fact]
+    public void TryConsume_Granted_SucceedsExactlyOnce()
+    {
+        var (store, time) = NewStore();
+        var expires = time.GetUtcNow().AddMinutes(15);
+        store.Grant("call-1", expires);
+        Assert.True(store.TryConsume("call-1", time.GetUtcNow(), out var seen));
+        Assert.Equal(expires.ToUnixTimeMilliseconds(), seen.ToUnixTimeMilliseconds());
+        Assert.False(store.TryConsume("call-1", time.GetUtcNow(), out _));
+        Assert.False(store.TryConsume("call-2", time.GetUtcNow(), out _));
+    }
+
+    [Fact]
+    public async Task TryConsumeAsync_AfterExpiry_Fails()
+    {
+        var (store, time) = NewStore();
+        var expires = time.GetUtcNow().AddMinutes(15);
+        await store.GrantAsync("call", expires, TestContext.Current.CancellationToken);
+        var (consumed, _) = await store.TryConsumeAsync("call", expires, TestContext.Current.CancellationToken);
+        Assert.False(consumed);
+        store.Grant("past", time.GetUtcNow().AddSeconds(-1));
+        Assert.False(store.TryConsume("past", time.GetUtcNow(), out _));
+    }
+
+    [Fact]
+    public async Task TryConsumeAsync_ManyConcurrentHostsOneApproval_ExactlyOneSucceeds()
+    {
+        var (store, time) = NewStore();
+        var other = new RedisApprovalStore(StoreTestEnvironment.ConnectRedis(), new RedisApprovalStoreOptions { KeyPrefix = "unused:" });
+        store.Grant("\uD800 hostile {id}\n", time.GetUtcNow().AddMinutes(1));
+        var results = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => store.TryConsumeAsync("\uD800 hostile {id}\n", time.GetUtcNow()).AsTask()));
+        Assert.Equal(1, results.Count(r => r.Consumed));
+        Assert.False(other.TryConsume("\uD800 hostile {id}\n", time.GetUtcNow(), out _));
+    }
+}

@@ -1,0 +1,51 @@
+// A child process for the multi-process store tests. Modes (all write to stdout, one line per event, flushed):
+//   hammer redis|sqlite TARGET KEY MAX ATTEMPTS  -> "ready", waits for a line on stdin, reserves ATTEMPTS times, prints "admitted N"
+//   loop sqlite PATH KEY MAX                     -> reserves until refused, printing "ok" after each committed reservation, then "full"
+using PolicyEngine;
+using PolicyEngine.Redis;
+using PolicyEngine.Sqlite;
+
+var mode = args[0];
+ICounterStore store = args[1] == "redis"
+    ? RedisCounterStore.Connect(args[2], new RedisCounterStoreOptions { KeyPrefix = args.Length > 6 ? args[6] : "{pe-worker}:", Timeout = TimeSpan.FromSeconds(10) })
+    : new SqliteCounterStore(new SqliteCounterStoreOptions { Path = args[2], BusyTimeout = TimeSpan.FromSeconds(30) });
+var key = args[3];
+var max = long.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture);
+var request = new CounterRequest[] { new(key, 1, max, TimeSpan.FromDays(1), LimitAlgorithm.Fixed) };
+var output = Console.Out;
+
+if (mode == "hammer")
+{
+    var attempts = int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture);
+    output.WriteLine("ready");
+    output.Flush();
+    _ = Console.ReadLine();
+    var admitted = 0;
+    for (var i = 0; i < attempts; i++)
+    {
+        if (store.Reserve(request, DateTimeOffset.UtcNow).Admitted)
+        {
+            admitted++;
+        }
+    }
+
+    output.WriteLine($"admitted {admitted}");
+    output.Flush();
+    return 0;
+}
+
+if (mode == "loop")
+{
+    while (store.Reserve(request, DateTimeOffset.UtcNow).Admitted)
+    {
+        output.WriteLine("ok");
+        output.Flush();
+    }
+
+    output.WriteLine("full");
+    output.Flush();
+    return 0;
+}
+
+Console.Error.WriteLine("unknown mode " + mode);
+return 2;
