@@ -44,41 +44,9 @@ internal static class JsonText
     /// <summary>The node as compact JSON text.</summary>
     public static string Compact(JsonNode? node) => node is null ? "null" : node.ToJsonString(Relaxed);
 
-    /// <summary>Glob match with <c>*</c> (any run of characters) and <c>?</c> (one character), as tool names use it.</summary>
-    public static bool GlobMatch(string pattern, string text)
-    {
-        int p = 0, t = 0, starP = -1, starT = 0;
-        while (t < text.Length)
-        {
-            if (p < pattern.Length && pattern[p] != '*' && (pattern[p] == '?' || pattern[p] == text[t]))
-            {
-                p++;
-                t++;
-            }
-            else if (p < pattern.Length && pattern[p] == '*')
-            {
-                starP = p++;
-                starT = t;
-            }
-            else if (starP >= 0)
-            {
-                p = starP + 1;
-                t = ++starT;
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        while (p < pattern.Length && pattern[p] == '*')
-        {
-            p++;
-        }
-
-        return p == pattern.Length;
-    }
+    /// <summary>Glob match with <c>*</c> (any run of characters) and <c>?</c> (one character): the engine's own matcher.</summary>
+    public static bool GlobMatch(string pattern, string text) => PolicyEngine.Evaluation.Glob.IsMatch(pattern, text);
 
     /// <summary>Escapes one JSON Pointer segment.</summary>
-    public static string PointerSegment(string segment) => segment.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
+    public static string PointerSegment(string segment) => PointerBuilder.Escape(segment);
 }

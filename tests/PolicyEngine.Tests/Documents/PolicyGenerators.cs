@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FsCheck;
 using FsCheck.Fluent;
+using PolicyEngine.Testing;
 
 namespace PolicyEngine.Tests.Documents;
 
@@ -10,8 +11,9 @@ namespace PolicyEngine.Tests.Documents;
 /// operator, composite, limit form and approval, plus calls to evaluate against them and mutations that break them.
 /// </summary>
 /// <remarks>
-/// Strings never contain escaped lone surrogates (<c>\ud800</c>): the parser currently throws on those (see
-/// <c>HostileDocumentTests</c>), and these generators are for finding other problems.
+/// The valid documents come from the PolicyEngine.Testing package's own generator, so users and these tests exercise
+/// the same shapes. Strings never contain escaped lone surrogates (<c>\ud800</c>): the parser rejects those as a
+/// whole-document error (see <c>HostileDocumentTests</c>), and these generators are for finding other problems.
 /// </remarks>
 internal static class PolicyGenerators
 {
@@ -36,82 +38,20 @@ internal static class PolicyGenerators
         "{\"counter\":\"c0\",\"window\":\"minute\",\"max\":1}", "{\"reason\":\"r\"}", "{\"type\":\"objekt\"}",
     ];
 
-    private static readonly string[] Numbers =
-        ["0", "1", "-1", "2.5", "100", "1e2", "1.0", "-0", "9007199254740993", "12345678901234567890", "1e400", "0.1"];
-
-    private static readonly string[] Strings =
-        ["", "a", "abc", "A", "5", "/workspace/x", "/etc/passwd", "é", "😀", "a\u0000b", "tab\t", "quote\"", "back\\slash", "x/y~z"];
-
-    private static readonly string[] Regexes = ["^a", "b+$", "[0-9]{3}", "(x|y)z", "", ".*", "\\d+", "^(?:[a-z]+)$", "é|😀"];
-
-    private static readonly string[] Directories = ["/", "/workspace", "/tmp/x/", "/a/./b/../c", "C:\\data", "\\\\server\\share"];
-
-    private static readonly string[] Durations = ["1s", "30s", "90s", "5m", "15m", "2h", "1d", "3650d"];
-
-    private static readonly string[] ArgsSchemas =
-    [
-        "true", "false", "{}", "{\"type\":\"object\"}",
-        "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\",\"minimum\":0}},\"required\":[\"a\"]}",
-        "{\"$id\":\"https://example.com/s\",\"type\":\"object\",\"additionalProperties\":{\"type\":[\"string\",\"number\"]}}",
-        "{\"properties\":{\"path\":{\"type\":\"string\",\"pattern\":\"^/\"}},\"maxProperties\":3}",
-    ];
-
-    private static readonly string[] Decorations = ["", "_x", "/a", "~b", " c", "é", "😀", "\"q", "\\s", ".d", "~1"];
-
-    private static readonly string[] GlobTails = ["*", "?", "*_x", "?*", "a*b", "*/*", "?~"];
-
     /// <summary>A valid version 1 or version 2 document.</summary>
     public static Gen<string> Document() => Gen.OneOf(V1Document(), V2Document());
 
     /// <summary>A valid version 1 (PolicyLayer-compatible) document.</summary>
-    public static Gen<string> V1Document() => DocumentOf(v2: false);
+    public static Gen<string> V1Document() => DocumentGen.V1();
 
     /// <summary>A valid version 2 document.</summary>
-    public static Gen<string> V2Document() => DocumentOf(v2: true);
+    public static Gen<string> V2Document() => DocumentGen.V2();
 
-    /// <summary>
-    /// Encodes a .NET string as a JSON string literal, escaping only what JSON requires: non-ASCII text stays raw, so no
-    /// <c>\uXXXX</c> surrogate escapes appear that a text mutation could split into lone surrogates.
-    /// </summary>
-    public static string Str(string text)
-    {
-        var json = new System.Text.StringBuilder(text.Length + 2).Append('"');
-        foreach (var c in text)
-        {
-            _ = c switch
-            {
-                '"' => json.Append("\\\""),
-                '\\' => json.Append("\\\\"),
-                < ' ' => json.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture)),
-                _ => json.Append(c),
-            };
-        }
-
-        return json.Append('"').ToString();
-    }
+    /// <summary>Encodes a .NET string as a JSON string literal (the package's encoder: no surrogate escapes).</summary>
+    public static string Str(string text) => DocumentGen.Str(text);
 
     /// <summary>A JSON value (no lone surrogates, no duplicate keys), nested at most <paramref name="depth"/> levels.</summary>
-    public static Gen<string> Value(int depth = 2)
-    {
-        var leaf = Gen.OneOf(
-            Gen.Elements(Numbers),
-            Gen.Elements(Strings).Select(Str),
-            Gen.Elements("true", "false", "null"));
-        if (depth <= 0)
-        {
-            return leaf;
-        }
-
-        var inner = Value(depth - 1);
-        var array = from n in Gen.Choose(0, 3)
-                    from items in inner.ArrayOf(n)
-                    select "[" + string.Join(",", items) + "]";
-        var obj = from keys in Gen.SubListOf(Segments)
-                  from n in Gen.Choose(0, Math.Min(3, keys.Count))
-                  from values in inner.ArrayOf(n)
-                  select "{" + string.Join(",", values.Select((v, i) => Str(keys[i]) + ":" + v)) + "}";
-        return Gen.Frequency((4, leaf), (1, array), (1, obj));
-    }
+    public static Gen<string> Value(int depth = 2) => DocumentGen.Value(depth);
 
     /// <summary>An arguments object whose keys are <see cref="Segments"/>, nested so that dotted paths find values.</summary>
     public static Gen<string> Arguments() =>
@@ -266,195 +206,5 @@ internal static class PolicyGenerators
         }
 
         return [.. names.Distinct(StringComparer.Ordinal)];
-    }
-
-    // ---------------------------------------------------------------- documents
-
-    private static Gen<string?> Optional(Gen<string> gen, int absentWeight = 1, int presentWeight = 1) =>
-        Gen.Frequency((absentWeight, Gen.Constant<string?>(null)), (presentWeight, gen.Select(s => (string?)s)));
-
-    private static Gen<string?> Always(Gen<string> gen) => gen.Select(s => (string?)s);
-
-    /// <summary>An object of the present members, in random order.</summary>
-    private static Gen<string> Obj(params (string Key, Gen<string?> Value)[] members) =>
-        from values in Gen.CollectToArray(members.Select(m => m.Value.Select(v => (m.Key, Value: v))))
-        from shuffled in Gen.Shuffle(values.Where(v => v.Value is not null))
-        select "{" + string.Join(",", shuffled.Select(m => Str(m.Key) + ":" + m.Value)) + "}";
-
-    private static Gen<string> ListOf(Gen<string> item, int min, int max) =>
-        from n in Gen.Choose(min, max)
-        from items in item.ArrayOf(n)
-        select "[" + string.Join(",", items) + "]";
-
-    private static Gen<string> DocumentOf(bool v2)
-    {
-        var predicate = Predicate(v2, 0);
-        var predicates = ListOf(predicate, 0, 3);
-        var limits = ListOf(Limit(v2), 0, 3);
-        var approval = Obj(
-            ("reason", Always(Gen.Elements("Needs a human", "r", "é 😀").Select(Str))),
-            ("when", Optional(predicates)),
-            ("ttl", Optional(Gen.Elements(Durations).Select(Str))));
-
-        var allTools = v2
-            ? Obj(("require", Optional(predicates)), ("deny_if", Optional(predicates)), ("approval", Optional(approval, 3, 1)), ("limits", Optional(limits)))
-            : Obj(("require", Optional(predicates)), ("deny_if", Optional(predicates)), ("limits", Optional(limits)));
-
-        var toolEntry = v2
-            ? from action in Gen.Elements<string?>(null, null, "allow", "deny")
-              from entry in Obj(
-                  ("action", Gen.Constant(action is null ? null : Str(action))),
-                  ("on_deny", action == "deny" ? Optional(Gen.Elements("Not today", "").Select(Str)) : Gen.Constant<string?>(null)),
-                  ("require", Optional(predicates)),
-                  ("deny_if", Optional(predicates)),
-                  ("args_schema", Optional(Gen.Elements(ArgsSchemas), 3, 1)),
-                  ("approval", Optional(approval, 3, 1)),
-                  ("limits", Optional(limits)))
-              select entry
-            : Obj(("require", Optional(predicates)), ("deny_if", Optional(predicates)), ("limits", Optional(limits)));
-
-        var literalName = from i in Gen.Choose(0, 30)
-                          from decoration in Gen.Elements(Decorations)
-                          select "t" + i + decoration;
-
-        // Globs never tie: each has its own literal prefix "g<index>..." (and at most one is the catch-all "*").
-        var toolName = v2
-            ? Gen.Frequency(
-                (3, literalName),
-                (2, from tail in Gen.Elements(GlobTails) from decoration in Gen.Elements(Decorations) select "g#" + decoration + tail),
-                (1, Gen.Constant("*")))
-            : literalName;
-
-        var tools = from n in Gen.Choose(0, 6)
-                    from names in toolName.ArrayOf(n)
-                    from entries in toolEntry.ArrayOf(n)
-                    select "{" + string.Join(",", UniqueNames(names).Select((name, i) => Str(name) + ":" + entries[i])) + "}";
-
-        var hideEntry = v2
-            ? Gen.Frequency((6, literalName), (2, Gen.Elements("h*", "t1?", "x*y")), (1, Gen.Constant("*")))
-            : Gen.Frequency((8, literalName), (1, Gen.Constant("*")));
-
-        return from document in Obj(
-                   ("$schema", Optional(Gen.Constant(Str(v2 ? "https://policyengine.dev/schemas/policy-v2.schema.json" : "https://policyengine.dev/schemas/policy-v1.schema.json")), 3, 1)),
-                   ("version", Always(Gen.Constant(v2 ? "\"2\"" : "\"1\""))),
-                   ("default", Always(Gen.Elements("\"allow\"", "\"deny\""))),
-                   ("hide", Optional(ListOf(hideEntry.Select(Str), 0, 3), 2, 1)),
-                   ("all_tools", Optional(allTools)),
-                   ("tools", Optional(tools, 1, 4)))
-               select NumberCounters(document);
-    }
-
-    private static List<string> UniqueNames(string[] names)
-    {
-        var result = new List<string>();
-        var globIndex = 0;
-        foreach (var name in names)
-        {
-            var unique = name.StartsWith("g#", StringComparison.Ordinal) ? "g" + globIndex++ + name[2..] : name;
-            if (!result.Contains(unique, StringComparer.Ordinal))
-            {
-                result.Add(unique);
-            }
-        }
-
-        return result;
-    }
-
-    private const string CounterMarker = "\"@counter@\"";
-
-    /// <summary>Gives every limit its own counter id, so that no two limits clash.</summary>
-    private static string NumberCounters(string document)
-    {
-        var parts = document.Split(CounterMarker);
-        var text = new System.Text.StringBuilder(parts[0]);
-        for (var i = 1; i < parts.Length; i++)
-        {
-            text.Append("\"c").Append(i).Append('"').Append(parts[i]);
-        }
-
-        return text.ToString();
-    }
-
-    private static Gen<string> Path(bool v2)
-    {
-        var args = from n in Gen.Choose(1, 2)
-                   from segments in Gen.Elements(Segments).ArrayOf(n)
-                   select "args." + string.Join(".", segments);
-        return v2
-            ? Gen.Frequency((4, args), (1, Gen.Elements("identity.id", "identity.roles", "identity.team", "identity.level.rank")))
-            : args;
-    }
-
-    private static Gen<string> Comparison(bool v2)
-    {
-        var value = Value(2);
-        var number = Gen.Elements(Numbers);
-        var str = Gen.Elements(Strings).Select(Str);
-        var operands = new List<(int, Gen<(string Op, string? Value)>)>
-        {
-            (2, from op in Gen.Elements("eq", "neq") from v in value select (op, (string?)v)),
-            (2, from op in Gen.Elements("in", "not_in") from v in ListOf(value, 0, 4) select (op, (string?)v)),
-            (2, from op in Gen.Elements("lt", "lte", "gt", "gte") from v in number select (op, (string?)v)),
-            (1, from v in Gen.Elements(Regexes) select ("regex", (string?)Str(v))),
-            (1, from v in Gen.OneOf(str, value) select ("contains", (string?)v)),
-            (1, from v in Gen.Elements<string?>("true", "false") select ("exists", v)),
-        };
-        if (v2)
-        {
-            operands.Add((2, from op in Gen.Elements("starts_with", "ends_with", "glob") from v in Gen.OneOf(str, Gen.Elements("\"a*\"", "\"*.txt\"", "\"?b\"")) select (op, (string?)v)));
-            operands.Add((1, from v in Gen.Elements(Directories) select ("path_under", (string?)Str(v))));
-        }
-
-        return from path in Path(v2)
-               from operand in Gen.Frequency(operands)
-               from predicate in Obj(
-                   ("path", Always(Gen.Constant(Str(path)))),
-                   ("op", Always(Gen.Constant(Str(operand.Op)))),
-                   ("value", Gen.Constant<string?>(operand.Value)),
-                   ("on_deny", Optional(Gen.Elements("Denied by rule", "", "é").Select(Str), 2, 1)))
-               select predicate;
-    }
-
-    private static Gen<string> Predicate(bool v2, int depth)
-    {
-        var comparison = Comparison(v2);
-        if (!v2 || depth >= 3)
-        {
-            return comparison;
-        }
-
-        var inner = Predicate(v2, depth + 1);
-        var onDeny = Optional(Gen.Elements("Composite says no", "").Select(Str), 2, 1);
-        var all = Obj(("all", Always(ListOf(inner, 1, 3))), ("on_deny", onDeny));
-        var any = Obj(("any", Always(ListOf(inner, 1, 3))), ("on_deny", onDeny));
-        var not = Obj(("not", Always(inner)), ("on_deny", onDeny));
-        return Gen.Frequency((3, comparison), (1, all), (1, any), (1, not));
-    }
-
-    private static Gen<string> Limit(bool v2)
-    {
-        var max = Gen.Elements("1", "2", "3", "10", "1000", "1e2", "5.0", "9223372036854775807");
-        if (!v2)
-        {
-            return Obj(
-                ("counter", Always(Gen.Constant(CounterMarker))),
-                ("window", Always(Gen.Elements("minute", "hour", "day").Select(Str))),
-                ("max", Always(max)),
-                ("scope", Optional(Gen.Constant("\"grant\""))));
-        }
-
-        var window = Gen.OneOf(Gen.Elements("minute", "hour", "day"), Gen.Elements(Durations)).Select(Str);
-        var scope = Gen.Elements("grant", "global", "tool", "args.id", "args.a.b").Select(Str);
-        return from costForm in Gen.Choose(0, 2)
-               from limit in Obj(
-                   ("counter", Always(Gen.Constant(CounterMarker))),
-                   ("window", Always(window)),
-                   ("max", Always(max)),
-                   ("scope", Optional(scope, 1, 2)),
-                   ("algorithm", Optional(Gen.Elements("\"fixed\"", "\"sliding\""))),
-                   ("cost", costForm == 1 ? Always(Gen.Elements("1", "2", "1e1", "9223372036854775807")) : Gen.Constant<string?>(null)),
-                   ("cost_from", costForm == 2 ? Always(Gen.Elements("args.amount", "args.a.b").Select(Str)) : Gen.Constant<string?>(null)),
-                   ("on_deny", Optional(Gen.Elements("Slow down", "").Select(Str), 2, 1)))
-               select limit;
     }
 }
