@@ -799,22 +799,9 @@ public sealed class PolicyEvaluator
 
     private Decision Finish(PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, Decision decision)
     {
-        if (PolicyTelemetry.Decisions.Enabled)
+        if (PolicyTelemetry.Decisions.Enabled || PolicyTelemetry.Source.HasListeners())
         {
-            PolicyTelemetry.Decisions.Add(1, new KeyValuePair<string, object?>("kind", PolicyTelemetry.KindName(decision.Kind)));
-        }
-
-        if (PolicyTelemetry.Source.HasListeners())
-        {
-            using var activity = PolicyTelemetry.Source.StartActivity("policyengine.evaluate", ActivityKind.Internal);
-            if (activity is not null)
-            {
-                activity.SetTag("policyengine.tool", tool);
-                activity.SetTag("policyengine.identity", identity.Id);
-                activity.SetTag("policyengine.decision", PolicyTelemetry.KindName(decision.Kind));
-                activity.SetTag("policyengine.rule", decision.Rule);
-                activity.SetTag("policyengine.policy_version", decision.PolicyVersion);
-            }
+            Observe(identity, tool, decision);
         }
 
         if (DecisionMade is { } handlers)
@@ -823,6 +810,35 @@ public sealed class PolicyEvaluator
         }
 
         return decision;
+    }
+
+    /// <summary>Metrics and tracing; a throwing listener must not turn a decision into an exception.</summary>
+    private static void Observe(PolicyIdentity identity, string tool, Decision decision)
+    {
+        try
+        {
+            if (PolicyTelemetry.Decisions.Enabled)
+            {
+                PolicyTelemetry.Decisions.Add(1, new KeyValuePair<string, object?>("kind", PolicyTelemetry.KindName(decision.Kind)));
+            }
+
+            if (PolicyTelemetry.Source.HasListeners())
+            {
+                using var activity = PolicyTelemetry.Source.StartActivity("policyengine.evaluate", ActivityKind.Internal);
+                if (activity is not null)
+                {
+                    activity.SetTag("policyengine.tool", tool);
+                    activity.SetTag("policyengine.identity", identity.Id);
+                    activity.SetTag("policyengine.decision", PolicyTelemetry.KindName(decision.Kind));
+                    activity.SetTag("policyengine.rule", decision.Rule);
+                    activity.SetTag("policyengine.policy_version", decision.PolicyVersion);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Observability is best effort; the decision stands.
+        }
     }
 
     private void Publish(EventHandler<DecisionEvent> handlers, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, Decision decision)
