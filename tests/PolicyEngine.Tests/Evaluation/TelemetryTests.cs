@@ -5,6 +5,8 @@ namespace PolicyEngine.Tests.Evaluation;
 
 public class TelemetryTests
 {
+    private static readonly ThreadLocal<bool> ThisTest = new();
+
     [Fact]
     public void Evaluate_ThrowingMeterListener_StillReturnsTheDecision()
     {
@@ -17,10 +19,19 @@ public class TelemetryTests
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, _, _, _) => throw new InvalidOperationException("exporter down"));
+        // Throw only for this test's own measurements: other tests measure concurrently on other threads.
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        {
+            if (ThisTest.Value)
+            {
+                throw new InvalidOperationException("exporter down");
+            }
+        });
         listener.Start();
 
+        ThisTest.Value = true;
         var decision = evaluator.Evaluate(new PolicyIdentity("alice"), "t", TestPolicies.Args("{}"));
+        ThisTest.Value = false;
 
         Assert.Equal(DecisionKind.Allow, decision.Kind);
     }
