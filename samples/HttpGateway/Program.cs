@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
+using PolicyEngine;
+using PolicyEngine.Redis;
 using PolicyEngine.Samples.HttpGateway;
 
 // An MCP server over streamable HTTP. Bearer tokens (Gateway:Tokens) map to grants; the policy's "grant"-scoped
@@ -12,14 +14,15 @@ builder.Services
     .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
 builder.Services.AddAuthorization();
 
-// Counters shared between gateway instances: PolicyEngine.Redis is not on main yet. When it is, register its
-// store here when Gateway:Redis is set, e.g.
-//   builder.Services.AddSingleton<ICounterStore>(RedisCounterStore.Connect(redis));
-//   builder.Services.AddSingleton<IApprovalStore>(...RedisApprovalStore...);
-// AddPolicyEngine picks up any registered ICounterStore / IApprovalStore; without one, counters are in memory.
-if (!string.IsNullOrEmpty(builder.Configuration["Gateway:Redis"]))
+// Counters and approvals shared between gateway instances: with Gateway:Redis set (a StackExchange.Redis
+// configuration string such as "127.0.0.1:6379"), every instance pointing at that Redis shares each grant's limits
+// and honours (once) an approval granted through any of them. AddPolicyEngine picks up the registered
+// ICounterStore / IApprovalStore; without Gateway:Redis, counters and approvals stay in this process's memory.
+if (builder.Configuration["Gateway:Redis"] is { Length: > 0 } redis)
 {
-    throw new InvalidOperationException("Gateway:Redis is set, but this build has no Redis store (PolicyEngine.Redis); unset it to count in memory");
+    var counters = RedisCounterStore.Connect(redis);
+    builder.Services.AddSingleton<ICounterStore>(counters);
+    builder.Services.AddSingleton<IApprovalStore>(new RedisApprovalStore(counters.Connection));
 }
 
 builder.Services.AddPolicyEngine(builder.Configuration.GetSection("PolicyEngine"), options =>

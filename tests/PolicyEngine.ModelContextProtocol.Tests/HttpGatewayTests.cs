@@ -6,7 +6,7 @@ using static PolicyEngine.ModelContextProtocol.Tests.Samples;
 namespace PolicyEngine.ModelContextProtocol.Tests;
 
 /// <summary>Starts one samples/HttpGateway on a free loopback port for the class.</summary>
-public sealed class GatewayFixture : IAsyncLifetime
+public class GatewayFixture : IAsyncLifetime
 {
     private Process? _process;
 
@@ -14,11 +14,14 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public Uri Endpoint { get; private set; } = null!;
 
+    /// <summary>Extra command-line configuration for the gateway (for example <c>--Gateway:Redis</c>).</summary>
+    public string[] Arguments { get; init; } = [];
+
     public async ValueTask InitializeAsync()
     {
         var port = FreePort();
         Endpoint = new Uri($"http://127.0.0.1:{port}/mcp");
-        _process = Start("HttpGateway", ["--urls", $"http://127.0.0.1:{port}"], Output);
+        _process = Start("HttpGateway", ["--urls", $"http://127.0.0.1:{port}", .. Arguments], Output);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         using var http = new HttpClient();
         while (true)
@@ -117,5 +120,43 @@ public sealed class HttpGatewayTests(GatewayFixture gateway) : IClassFixture<Gat
         var exported = await CallAsync(accepting, "export_report", new { name = "q3" });
         Assert.True(exported.IsError != true, Text(exported));
         Assert.Equal("report 'q3' exported", Text(exported));
+    }
+}
+
+/// <summary>Two gateway processes sharing one Redis (POLICYENGINE_REDIS): a grant's limit is counted across both.</summary>
+public sealed class HttpGatewayRedisTests
+{
+    [Fact]
+    public async Task Limits_SharedAcrossGatewayInstancesThroughRedis()
+    {
+        var redis = Environment.GetEnvironmentVariable("POLICYENGINE_REDIS");
+        Assert.SkipWhen(string.IsNullOrEmpty(redis), "POLICYENGINE_REDIS is not set (CI always sets it)");
+
+        // A grant id of its own, so that counts left in a shared Redis by earlier runs cannot interfere.
+        var grant = "carol-" + Guid.NewGuid().ToString("N");
+        string[] arguments = ["--Gateway:Redis", redis!, "--Gateway:Tokens:carol-token:Id", grant];
+        await using var first = new GatewayFixture { Arguments = arguments };
+        await using var second = new GatewayFixture { Arguments = arguments };
+        await first.InitializeAsync();
+        await second.InitializeAsync();
+
+        await using var onFirst = await first.ConnectAsync("carol-token");
+
+        // The limit's window is one calendar minute: keep the four calls away from a minute boundary.
+        var second0 = DateTime.UtcNow.Second;
+        if (second0 >= 45)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(61 - second0), Ct);
+        }
+
+        await using var onSecond = await second.ConnectAsync("carol-token");
+        Assert.True((await CallAsync(onFirst, "get_forecast", new { city = "Oslo" })).IsError != true);
+        Assert.True((await CallAsync(onSecond, "get_forecast", new { city = "Bergen" })).IsError != true);
+        Assert.True((await CallAsync(onFirst, "get_forecast", new { city = "Tromsø" })).IsError != true);
+
+        // The limit is 3 per minute per grant: the fourth call is refused by whichever instance serves it.
+        var limited = await CallAsync(onSecond, "get_forecast", new { city = "Bodø" });
+        Assert.True(limited.IsError);
+        Assert.Contains("at most 3 forecasts per minute per grant", Text(limited));
     }
 }
