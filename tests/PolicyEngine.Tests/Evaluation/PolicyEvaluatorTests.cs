@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace PolicyEngine.Tests.Evaluation;
 
+[Collection(TelemetryCollection.Name)]
 public class PolicyEvaluatorTests
 {
     private static readonly PolicyIdentity Alice = new("alice");

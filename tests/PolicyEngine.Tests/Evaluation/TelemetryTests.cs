@@ -3,6 +3,11 @@ using System.Diagnostics.Metrics;
 
 namespace PolicyEngine.Tests.Evaluation;
 
+/// <summary>
+/// Metrics and tracing listeners are process-wide: these tests share a collection with the allocation test, which
+/// must not see another test's listener while it counts bytes.
+/// </summary>
+[Collection(TelemetryCollection.Name)]
 public class TelemetryTests
 {
     private static readonly ThreadLocal<bool> ThisTest = new();
