@@ -8,12 +8,12 @@ namespace PolicyEngine.Redis.Tests;
 public sealed class RedisCounterStoreTests : CounterStoreContractTests
 {
     protected override ICounterStore CreateStore() =>
-        new RedisCounterStore(StoreTestEnvironment.Redis, new RedisCounterStoreOptions { KeyPrefix = StoreTestEnvironment.UniquePrefix() });
+        new RedisCounterStore(StoreTestEnvironment.Redis, new RedisCounterStoreOptions { KeyPrefix = StoreTestEnvironment.UniquePrefix(), Timeout = StoreTestEnvironment.RedisTimeout });
 
     private static (RedisCounterStore Store, IDatabase Database) NewStore(string? prefix = null)
     {
         var connection = StoreTestEnvironment.Redis;
-        return (new RedisCounterStore(connection, new RedisCounterStoreOptions { KeyPrefix = prefix ?? StoreTestEnvironment.UniquePrefix() }), connection.GetDatabase());
+        return (new RedisCounterStore(connection, new RedisCounterStoreOptions { KeyPrefix = prefix ?? StoreTestEnvironment.UniquePrefix(), Timeout = StoreTestEnvironment.RedisTimeout }), connection.GetDatabase());
     }
 
     [Fact]
@@ -136,7 +136,7 @@ public sealed class RedisCounterStoreTests : CounterStoreContractTests
     public async Task Reserve_ThreeCounters_IsOneEvalShaRoundTrip(bool admitted)
     {
         using var connection = StoreTestEnvironment.ConnectRedis();
-        var store = new RedisCounterStore(connection, new RedisCounterStoreOptions { KeyPrefix = StoreTestEnvironment.UniquePrefix() });
+        var store = new RedisCounterStore(connection, new RedisCounterStoreOptions { KeyPrefix = StoreTestEnvironment.UniquePrefix(), Timeout = StoreTestEnvironment.RedisTimeout });
         var requests = new[]
         {
             new CounterRequest("a", 1, 10, Minute, LimitAlgorithm.Fixed),

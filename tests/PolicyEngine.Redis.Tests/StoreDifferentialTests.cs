@@ -62,7 +62,7 @@ public sealed class StoreDifferentialTests
         };
         if (StoreTestEnvironment.RedisAddress is not null)
         {
-            var redis = new RedisCounterStore(StoreTestEnvironment.Redis, new RedisCounterStoreOptions { KeyPrefix = StoreTestEnvironment.UniquePrefix() });
+            var redis = new RedisCounterStore(StoreTestEnvironment.Redis, new RedisCounterStoreOptions { KeyPrefix = StoreTestEnvironment.UniquePrefix(), Timeout = StoreTestEnvironment.RedisTimeout });
             stores.Add(("redis", new PolicyEvaluator(policy, redis, timeProvider: time)));
         }
 
