@@ -46,5 +46,8 @@ internal sealed class CompiledRules
     /// <summary>The allow returned when this entry admits a call that reserves no counter.</summary>
     public Decision Allow { get; }
 
+    /// <summary>Whether the entry needs no store: no limits and no approval, so its checks alone decide.</summary>
+    public bool ChecksOnly => Approval is null && Limits.Length == 0;
+
     public bool IsEmpty => ActionDenial is null && ArgsSchema is null && Checks.Length == 0 && Approval is null && Limits.Length == 0;
 }

@@ -568,6 +568,20 @@ public sealed class PolicyEvaluator
     /// </summary>
     private Decision DecideSync(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
     {
+        // The common case: a listed tool whose checks alone decide (no limits, approval or all_tools) needs no plan.
+        if (match is { Known: true, Hidden: false, Rules: { ChecksOnly: true } rules } && policy.AllTools is null
+            && (dictionary is not null || args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))
+        {
+            try
+            {
+                return Check(rules, new EvaluationContext(args, dictionary, identity), policy) ?? rules.Allow;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return policy.UnreadableArguments;
+            }
+        }
+
         if (TryPlan(policy, match, identity, tool, args, dictionary, synchronous: true, out var plan) is { } final)
         {
             return final;
