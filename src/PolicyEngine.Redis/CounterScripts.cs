@@ -15,6 +15,15 @@ namespace PolicyEngine.Redis;
 internal static class CounterScripts
 {
     private const string Arithmetic = """
+        -- Least-significant-first digits to a canonical decimal string (no leading zeros).
+        local function decimal(digits)
+          local out = {}
+          for k = #digits, 1, -1 do out[#out + 1] = string.char(48 + digits[k]) end
+          local r = table.concat(out):gsub('^0+', '')
+          if r == '' then return '0' end
+          return r
+        end
+
         local function add(a, b)
           if #a < 15 and #b < 15 then return string.format('%.0f', tonumber(a) + tonumber(b)) end
           local digits, carry, i, j = {}, 0, #a, #b
@@ -27,11 +36,7 @@ internal static class CounterScripts
             i = i - 1
             j = j - 1
           end
-          local out = {}
-          for k = #digits, 1, -1 do out[#out + 1] = string.char(48 + digits[k]) end
-          local r = table.concat(out):gsub('^0+', '')
-          if r == '' then return '0' end
-          return r
+          return decimal(digits)
         end
 
         -- a <= b for a canonical non-negative decimal a and a decimal b that may be negative.
@@ -54,11 +59,7 @@ internal static class CounterScripts
             i = i - 1
             j = j - 1
           end
-          local out = {}
-          for k = #digits, 1, -1 do out[#out + 1] = string.char(48 + digits[k]) end
-          local r = table.concat(out):gsub('^0+', '')
-          if r == '' then return '0' end
-          return r
+          return decimal(digits)
         end
 
         """;

@@ -64,26 +64,35 @@ internal static class DocumentGen
     }
 
     /// <summary>A JSON value (no lone surrogates, no duplicate keys), nested at most <paramref name="depth"/> levels.</summary>
-    internal static Gen<string> Value(int depth = 2)
+    internal static Gen<string> Value(int depth = 2) =>
+        Tree(
+            Gen.OneOf(Gen.Elements(Numbers), Gen.Elements(Strings).Select(Str), Gen.Elements("true", "false", "null")),
+            Segments,
+            maxMembers: 3,
+            leafWeight: 4,
+            objectWeight: 1,
+            depth);
+
+    /// <summary>
+    /// JSON trees of <paramref name="leaf"/> values in arrays and objects (keys drawn without repetition from
+    /// <paramref name="keys"/>), nested at most <paramref name="depth"/> levels.
+    /// </summary>
+    internal static Gen<string> Tree(Gen<string> leaf, string[] keys, int maxMembers, int leafWeight, int objectWeight, int depth)
     {
-        var leaf = Gen.OneOf(
-            Gen.Elements(Numbers),
-            Gen.Elements(Strings).Select(Str),
-            Gen.Elements("true", "false", "null"));
         if (depth <= 0)
         {
             return leaf;
         }
 
-        var inner = Value(depth - 1);
+        var inner = Tree(leaf, keys, maxMembers, leafWeight, objectWeight, depth - 1);
         var array = from n in Gen.Choose(0, 3)
                     from items in inner.ArrayOf(n)
                     select "[" + string.Join(",", items) + "]";
-        var obj = from keys in Gen.SubListOf(Segments)
-                  from n in Gen.Choose(0, Math.Min(3, keys.Count))
+        var obj = from chosen in Gen.SubListOf(keys)
+                  from n in Gen.Choose(0, Math.Min(maxMembers, chosen.Count))
                   from values in inner.ArrayOf(n)
-                  select "{" + string.Join(",", values.Select((v, i) => Str(keys[i]) + ":" + v)) + "}";
-        return Gen.Frequency((4, leaf), (1, array), (1, obj));
+                  select "{" + string.Join(",", values.Select((v, i) => Str(chosen[i]) + ":" + v)) + "}";
+        return Gen.Frequency((leafWeight, leaf), (1, array), (objectWeight, obj));
     }
 
 

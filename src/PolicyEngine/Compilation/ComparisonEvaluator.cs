@@ -93,7 +93,7 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
     {
         try
         {
-            utf8 = new UTF8Encoding(false, throwOnInvalidBytes: true).GetBytes(element.GetString()!);
+            utf8 = PolicyParser.StrictUtf8.GetBytes(element.GetString()!);
             return true;
         }
         catch (Exception ex) when (ex is InvalidOperationException or EncoderFallbackException)

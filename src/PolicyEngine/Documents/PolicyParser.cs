@@ -135,7 +135,8 @@ internal sealed class PolicyParser
         return Parse(utf8, out errors, schemaCheck);
     }
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    /// <summary>UTF-8 that refuses lone surrogates instead of replacing them.</summary>
+    internal static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static PolicyError TooLarge(long size) =>
         new(string.Empty, $"the document is too large ({size} bytes); the limit is {MaxDocumentBytes} bytes");

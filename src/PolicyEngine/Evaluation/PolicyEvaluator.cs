@@ -415,7 +415,7 @@ public sealed class PolicyEvaluator
         return context.Args.ValueKind == JsonValueKind.Object ? context.Args : EmptyObject;
     }
 
-    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
+    internal static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
 
     private static JsonElement ToElement(IReadOnlyDictionary<string, JsonElement> dictionary)
     {

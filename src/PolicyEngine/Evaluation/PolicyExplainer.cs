@@ -67,7 +67,7 @@ public static class PolicyExplainer
 
         if (rules.ArgsSchema is { } schema)
         {
-            var element = context.Args.ValueKind == JsonValueKind.Object ? context.Args : JsonDocument.Parse("{}").RootElement;
+            var element = context.Args.ValueKind == JsonValueKind.Object ? context.Args : PolicyEvaluator.EmptyObject;
             var valid = schema.Evaluate(element).IsValid;
             steps.Add(new ExplainStep(rules.Pointer + "/args_schema", valid, valid ? "the arguments match the schema" : "the arguments do not match the schema"));
         }

@@ -73,24 +73,8 @@ internal static class PolicyGenerators
         return Gen.Frequency((4, root), (1, tree));
     }
 
-    private static Gen<string> Tree(int depth)
-    {
-        var leaf = Gen.Elements(MutationValues);
-        if (depth <= 0)
-        {
-            return leaf;
-        }
-
-        var inner = Tree(depth - 1);
-        var array = from n in Gen.Choose(0, 3)
-                    from items in inner.ArrayOf(n)
-                    select "[" + string.Join(",", items) + "]";
-        var obj = from keys in Gen.SubListOf(PolicyKeys)
-                  from n in Gen.Choose(0, Math.Min(4, keys.Count))
-                  from values in inner.ArrayOf(n)
-                  select "{" + string.Join(",", values.Select((v, i) => Str(keys[i]) + ":" + v)) + "}";
-        return Gen.Frequency((2, leaf), (1, array), (2, obj));
-    }
+    private static Gen<string> Tree(int depth) =>
+        DocumentGen.Tree(Gen.Elements(MutationValues), PolicyKeys, maxMembers: 4, leafWeight: 2, objectWeight: 2, depth);
 
     /// <summary>One mutation of a JSON tree: what to do, to which container, with which key or value.</summary>
     public sealed record Mutation(int Kind, int Target, int Pick, int Value);
