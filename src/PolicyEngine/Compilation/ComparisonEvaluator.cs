@@ -88,6 +88,8 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
 
     public CompiledPath Path => _path;
 
+    public override bool ReadsIdentityOnly => _path.IsIdentity;
+
     /// <summary>The exact UTF-8 bytes of a string value, unless it holds a lone surrogate (then no byte form is exact).</summary>
     private static bool TryGetUtf8(JsonElement element, out byte[] utf8)
     {

@@ -9,6 +9,12 @@ internal abstract class CompiledPredicate
     /// </summary>
     public abstract bool Holds(in EvaluationContext context, ref bool ambiguous);
 
+    /// <summary>
+    /// Whether every path the predicate reads starts with <c>identity.</c>: its result then depends on the caller alone
+    /// (identities are immutable), so the evaluator may remember it per identity.
+    /// </summary>
+    public abstract bool ReadsIdentityOnly { get; }
+
     /// <summary>A short human description, used in generated reasons and by <c>explain</c>.</summary>
     public abstract string Describe();
 }

@@ -13,7 +13,8 @@ internal sealed class CompiledRules
         CompiledCheck[] checks,
         CompiledApproval? approval,
         CompiledLimit[] limits,
-        Decision allow)
+        Decision allow,
+        int identityMemoSlot = -1)
     {
         Name = name;
         Pointer = pointer;
@@ -23,7 +24,14 @@ internal sealed class CompiledRules
         Approval = approval;
         Limits = limits;
         Allow = allow;
+        IdentityMemoSlot = identityMemoSlot;
     }
+
+    /// <summary>
+    /// When the entry's checks read nothing but the identity (and it has no <c>args_schema</c> or <c>action</c>), its
+    /// slot in each identity's memo of check results (see <see cref="PolicyIdentity"/>); otherwise -1.
+    /// </summary>
+    public int IdentityMemoSlot { get; }
 
     /// <summary>The key under <c>tools</c>; <see langword="null"/> for <c>all_tools</c>.</summary>
     public string? Name { get; }

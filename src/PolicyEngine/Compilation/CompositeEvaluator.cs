@@ -3,6 +3,8 @@ namespace PolicyEngine.Compilation;
 /// <summary><c>all</c>, <c>any</c> and <c>not</c>.</summary>
 internal sealed class CompositeEvaluator(CompositeKind kind, CompiledPredicate[] operands) : CompiledPredicate
 {
+    public override bool ReadsIdentityOnly { get; } = Array.TrueForAll(operands, operand => operand.ReadsIdentityOnly);
+
     public override bool Holds(in EvaluationContext context, ref bool ambiguous)
     {
         switch (kind)

@@ -26,6 +26,8 @@ internal sealed class IdentitySetEvaluator(string name, FrozenSet<string> wanted
         return false;
     }
 
+    public override bool ReadsIdentityOnly => general.ReadsIdentityOnly;
+
     public override string Describe() => general.Describe();
 
     /// <summary>The fast form of the composite <paramref name="general"/>, when it is an <c>any</c> of identity set checks on one attribute.</summary>

@@ -273,6 +273,12 @@ public sealed class Policy
         }
     }
 
+    /// <summary>At most this many entries have their identity-only checks remembered per identity (8 bytes each).</summary>
+    private const int MaxIdentityMemoSlots = 64;
+
+    /// <summary>How many entries have an identity memo slot (<see cref="CompiledRules.IdentityMemoSlot"/>).</summary>
+    internal int IdentityMemoSlots { get; private set; }
+
     private CompiledRules Compile(ToolPolicy tool, string pointer)
     {
         Decision? actionDenial = null;
@@ -306,7 +312,14 @@ public sealed class Policy
         }
 
         var allow = new Decision(DecisionKind.Allow, null, pointer, Version);
-        return new CompiledRules(tool.Name, pointer, actionDenial, tool.CompiledArgsSchema, [.. checks], approval, [.. limits], allow);
+        var memoSlot = -1;
+        if (actionDenial is null && tool.CompiledArgsSchema is null && checks.Count > 0
+            && checks.TrueForAll(check => check.Predicate.ReadsIdentityOnly) && IdentityMemoSlots < MaxIdentityMemoSlots)
+        {
+            memoSlot = IdentityMemoSlots++;
+        }
+
+        return new CompiledRules(tool.Name, pointer, actionDenial, tool.CompiledArgsSchema, [.. checks], approval, [.. limits], allow, memoSlot);
     }
 
     private void AddChecks(List<CompiledCheck> checks, IReadOnlyList<PolicyPredicate>? predicates, string pointer, bool isRequire)

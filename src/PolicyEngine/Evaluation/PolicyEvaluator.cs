@@ -345,6 +345,24 @@ public sealed class PolicyEvaluator
             return ArgsSchemaDenial(rules, schema, context, policy);
         }
 
+        // Checks that read only the identity are decided once per identity and policy; the entry's allow stands for "passed".
+        var slot = rules.IdentityMemoSlot;
+        if (slot >= 0 && context.Identity.Recall(policy, slot) is { } remembered)
+        {
+            return ReferenceEquals(remembered, rules.Allow) ? null : remembered;
+        }
+
+        var denial = RunChecks(rules, context, policy);
+        if (slot >= 0)
+        {
+            context.Identity.Remember(policy, slot, denial ?? rules.Allow);
+        }
+
+        return denial;
+    }
+
+    private static Decision? RunChecks(CompiledRules rules, in EvaluationContext context, Policy policy)
+    {
         foreach (var check in rules.Checks)
         {
             var ambiguous = false;

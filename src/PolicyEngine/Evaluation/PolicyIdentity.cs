@@ -96,8 +96,39 @@ public sealed class PolicyIdentity
     private KeyValuePair<object, string>[] _counterKeys = [];
     private const int MaxCachedKeys = 32;
 
+    // What identity-only checks decided for this identity under one policy, by the entry's memo slot.
+    private DecisionMemo? _memo;
+
+    private sealed class DecisionMemo(Policy policy)
+    {
+        public Policy Policy { get; } = policy;
+
+        public Decision?[] Slots { get; } = new Decision?[policy.IdentityMemoSlots];
+    }
+
     /// <summary>The grant or subject id.</summary>
     public string Id { get; }
+
+    /// <summary>What the checks in memo slot <paramref name="slot"/> of <paramref name="policy"/> decided for this identity, if known.</summary>
+    internal Decision? Recall(Policy policy, int slot)
+    {
+        var memo = Volatile.Read(ref _memo);
+        return memo is not null && ReferenceEquals(memo.Policy, policy) ? Volatile.Read(ref memo.Slots[slot]) : null;
+    }
+
+    /// <summary>Remembers a check result; a memo made for an older policy is replaced (once per identity per policy).</summary>
+    internal void Remember(Policy policy, int slot, Decision decision)
+    {
+        var memo = Volatile.Read(ref _memo);
+        if (memo is null || !ReferenceEquals(memo.Policy, policy))
+        {
+            memo = new DecisionMemo(policy);
+            Volatile.Write(ref _memo, memo);
+        }
+
+        // Racing writers store the same answer: checks are pure functions of an immutable identity.
+        Volatile.Write(ref memo.Slots[slot], decision);
+    }
 
     internal string? FindCounterKey(object limit)
     {

@@ -405,4 +405,67 @@ public class PolicyEvaluatorTests
         Assert.Equal(2000, allowed);
         Assert.Equal(0, allocated);
     }
+
+    private const string RoleGated = """
+        { "version": "2", "default": "deny",
+          "all_tools": { "deny_if": [ { "path": "identity.suspended", "op": "eq", "value": true, "on_deny": "suspended" } ] },
+          "tools": {
+            "push": { "require": [ { "any": [ { "path": "identity.roles", "op": "contains", "value": "admin" },
+                                              { "path": "identity.roles", "op": "contains", "value": "dev" } ],
+                                     "on_deny": "developers only" } ] },
+            "charge": { "require": [ { "path": "identity.roles", "op": "contains", "value": "dev" },
+                                     { "path": "args.amount", "op": "lte", "value": 100 } ] } } }
+        """;
+
+    [Fact]
+    public void Evaluate_IdentityOnlyChecks_RememberedPerIdentityNotShared()
+    {
+        var evaluator = TestPolicies.Evaluator(RoleGated);
+        var dev = PolicyIdentity.WithRoles("dev-1", "dev");
+        var viewer = PolicyIdentity.WithRoles("viewer-1", "viewer");
+        var suspended = new PolicyIdentity("dev-2", new Dictionary<string, JsonElement>
+        {
+            ["roles"] = TestPolicies.Args("""["dev"]"""),
+            ["suspended"] = TestPolicies.Args("true"),
+        });
+
+        for (var round = 0; round < 3; round++)
+        {
+            // Interleaved so that a result remembered for one identity (or one entry) would show up for another.
+            Assert.True(evaluator.Evaluate(dev, "push", NoArgs).IsAllowed);
+            var denied = evaluator.Evaluate(viewer, "push", NoArgs);
+            Assert.Equal(("developers only", "/tools/push/require/0"), (denied.Reason, denied.Rule));
+            var suspendedPush = evaluator.Evaluate(suspended, "push", NoArgs);
+            Assert.Equal(("suspended", "/all_tools/deny_if/0"), (suspendedPush.Reason, suspendedPush.Rule));
+
+            // A check that also reads the arguments is evaluated on every call.
+            Assert.True(evaluator.Evaluate(dev, "charge", TestPolicies.Args("""{"amount": 100}""")).IsAllowed);
+            Assert.Equal("/tools/charge/require/1", evaluator.Evaluate(dev, "charge", TestPolicies.Args("""{"amount": 101}""")).Rule);
+            Assert.Equal("/tools/charge/require/0", evaluator.Evaluate(viewer, "charge", TestPolicies.Args("""{"amount": 1}""")).Rule);
+        }
+    }
+
+    [Fact]
+    public void Evaluate_AfterUpdate_IdentityOnlyChecksFollowTheNewPolicy()
+    {
+        var evaluator = TestPolicies.Evaluator(RoleGated);
+        var viewer = PolicyIdentity.WithRoles("viewer-1", "viewer");
+        Assert.False(evaluator.Evaluate(viewer, "push", NoArgs).IsAllowed);
+
+        var opened = PolicyEngine.Policy.Parse(RoleGated.Replace("\"value\": \"dev\" } ],", "\"value\": \"viewer\" } ],"));
+        evaluator.Update(opened);
+        Assert.True(evaluator.Evaluate(viewer, "push", NoArgs).IsAllowed);
+
+        // And back: the memo of the first policy was replaced, not kept.
+        evaluator.Update(PolicyEngine.Policy.Parse(RoleGated));
+        Assert.False(evaluator.Evaluate(viewer, "push", NoArgs).IsAllowed);
+
+        // One identity shared by two evaluators on different policies gets each policy's answer.
+        var other = TestPolicies.Evaluator(opened.Document.ToJson());
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.False(evaluator.Evaluate(viewer, "push", NoArgs).IsAllowed);
+            Assert.True(other.Evaluate(viewer, "push", NoArgs).IsAllowed);
+        }
+    }
 }
