@@ -32,4 +32,21 @@ internal sealed class CompiledLimit
     public CompiledPath? ScopePath { get; }
 
     public CompiledPath? CostPath { get; }
+
+    // The last rate-limited decision made for this limit. Retry-afters are whole milliseconds, so a burst of refused
+    // calls within a millisecond (or on a stopped test clock) shares one immutable decision instead of allocating each.
+    private Decision? _lastLimited;
+
+    /// <summary>The rate-limited decision for this limit with <paramref name="retryAfter"/>, reused when unchanged.</summary>
+    public Decision RateLimited(TimeSpan retryAfter, string policyVersion)
+    {
+        if (Volatile.Read(ref _lastLimited) is { } last && last.RetryAfter == retryAfter)
+        {
+            return last;
+        }
+
+        var decision = new Decision(DecisionKind.RateLimited, Reason, Pointer, policyVersion, retryAfter: retryAfter);
+        Volatile.Write(ref _lastLimited, decision);
+        return decision;
+    }
 }

@@ -7,17 +7,24 @@ namespace PolicyEngine;
 public sealed class CounterReservation
 {
     private int _completed;
+    private IReadOnlyList<CounterCharge>? _charges;
+
+    // A reservation of one counter (the common case) keeps its charge in place: one object per admitted call.
+    private readonly CounterCharge _single;
 
     /// <summary>Creates a reservation record. Counter stores create these; hosts only pass them back.</summary>
     /// <param name="charges">What was charged, in request order.</param>
     public CounterReservation(IReadOnlyList<CounterCharge> charges)
     {
         ArgumentNullException.ThrowIfNull(charges);
-        Charges = charges;
+        _charges = charges;
     }
 
+    /// <summary>A reservation of one counter.</summary>
+    internal CounterReservation(CounterCharge charge) => _single = charge;
+
     /// <summary>The counters charged.</summary>
-    public IReadOnlyList<CounterCharge> Charges { get; }
+    public IReadOnlyList<CounterCharge> Charges => _charges ??= [_single];
 
     /// <summary><see langword="true"/> once the reservation has been committed or rolled back.</summary>
     public bool IsCompleted => Volatile.Read(ref _completed) != 0;

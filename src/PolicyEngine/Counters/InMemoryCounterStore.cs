@@ -81,6 +81,11 @@ public sealed class InMemoryCounterStore : ICounterStore
             return CounterResult.Success(commit ? new CounterReservation([]) : null);
         }
 
+        if (count == 1)
+        {
+            return RunOne(CounterSlot.For(requests[0], nowMs), nowMs, commit);
+        }
+
         // Per-thread scratch: a reservation never re-enters the store on the same thread, and nothing keeps them.
         var slots = t_slots is { } cachedSlots && cachedSlots.Length >= count ? cachedSlots : (t_slots = new CounterSlot[Math.Max(count, 4)]);
         var cells = t_cells is { } cachedCells && cachedCells.Length >= count ? cachedCells : (t_cells = new Cell[Math.Max(count, 4)]);
@@ -144,6 +149,56 @@ public sealed class InMemoryCounterStore : ICounterStore
         }
     }
 
+    /// <summary>One counter (the common case): no scratch arrays, no lock ordering.</summary>
+    private CounterResult RunOne(in CounterSlot slot, long nowMs, bool commit)
+    {
+        while (true)
+        {
+            var cell = _cells.GetOrAdd(slot.Key, static _ => new Cell());
+            lock (cell)
+            {
+                if (cell.Dead)
+                {
+                    // The sweeper removed this cell after we looked it up; look again.
+                    continue;
+                }
+
+                if (Refusal(slot, cell, cell.Sum(slot.ReadFrom, slot.BucketStart), nowMs, 0) is { } refused)
+                {
+                    return refused;
+                }
+
+                if (!commit)
+                {
+                    return CounterResult.Success(null);
+                }
+
+                cell.Charge(slot.BucketStart, slot.ReadFrom - slot.WindowLength, slot.ExpiresAt + slot.WindowLength, slot.Amount);
+                return CounterResult.Success(new CounterReservation(slot.ToCharge()));
+            }
+        }
+    }
+
+    /// <summary>The refusal of request <paramref name="index"/> when <paramref name="used"/> leaves no room for it; otherwise <see langword="null"/>.</summary>
+    private static CounterResult? Refusal(in CounterSlot slot, Cell cell, long used, long nowMs, int index)
+    {
+        if (cell.Forgot(slot.ReadFrom))
+        {
+            // This call is stamped so far behind the newest one that the buckets it would count were dropped:
+            // refuse rather than guess (a clock that lags by more than a window is a fault, not traffic).
+            return CounterResult.Limited(index, TimeSpan.FromMilliseconds(slot.BucketLength));
+        }
+
+        if (slot.Amount > slot.Max - used)
+        {
+            // A fixed window's retry-after is its end; only sliding windows need the bucket list.
+            var buckets = slot.BucketLength == slot.WindowLength ? [] : cell.Buckets(slot.ReadFrom, slot.BucketStart);
+            return CounterResult.Limited(index, slot.RetryAfter(nowMs, buckets));
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// With every cell locked: check every slot first (counting earlier requests for the same counter), then charge
     /// all of them, so nothing is ever charged and undone, and a peek never touches a cell.
@@ -154,14 +209,7 @@ public sealed class InMemoryCounterStore : ICounterStore
         {
             ref readonly var slot = ref slots[i];
             var cell = cells[i];
-            if (cell.Forgot(slot.ReadFrom))
-            {
-                // This call is stamped so far behind the newest one that the buckets it would count were dropped:
-                // refuse rather than guess (a clock that lags by more than a window is a fault, not traffic).
-                return CounterResult.Limited(i, TimeSpan.FromMilliseconds(slot.BucketLength));
-            }
-
-            var used = cell.Sum(slot.ReadFrom, slot.BucketStart);
+            var used = cell.Forgot(slot.ReadFrom) ? 0 : cell.Sum(slot.ReadFrom, slot.BucketStart);
             for (var j = 0; j < i; j++)
             {
                 if (ReferenceEquals(cells[j], cell) && slots[j].BucketStart >= slot.ReadFrom && slots[j].BucketStart <= slot.BucketStart)
@@ -170,11 +218,9 @@ public sealed class InMemoryCounterStore : ICounterStore
                 }
             }
 
-            if (slot.Amount > slot.Max - used)
+            if (Refusal(slot, cell, used, nowMs, i) is { } refused)
             {
-                // A fixed window's retry-after is its end; only sliding windows need the bucket list.
-                var buckets = slot.BucketLength == slot.WindowLength ? [] : cell.Buckets(slot.ReadFrom, slot.BucketStart);
-                return CounterResult.Limited(i, slot.RetryAfter(nowMs, buckets));
+                return refused;
             }
         }
 
@@ -227,12 +273,13 @@ public sealed class InMemoryCounterStore : ICounterStore
     /// <summary>
     /// One counter: its buckets (start, count), oldest first. Buckets are kept for one window beyond what the newest
     /// call counts, so a call stamped a little earlier (another thread's clock read) still sees its window; anything
-    /// older is dropped and remembered as the horizon.
+    /// older is dropped and remembered as the horizon. Two buckets (a fixed window and the one before it) live in
+    /// the cell itself; sliding windows move to an array.
     /// </summary>
     private sealed class Cell
     {
-        private long[] _starts = new long[2];
-        private long[] _counts = new long[2];
+        private TwoBuckets _inline;
+        private long[]? _overflow;
         private int _length;
         private long _horizon = long.MinValue;
 
@@ -244,17 +291,22 @@ public sealed class InMemoryCounterStore : ICounterStore
         /// </summary>
         public long ExpiresAt = long.MinValue;
 
+        /// <summary>The buckets as (start, count) pairs: <c>[2i]</c> is a start, <c>[2i + 1]</c> its count.</summary>
+        private Span<long> Pairs => _overflow is { } overflow ? overflow : _inline;
+
         /// <summary>Whether buckets a call reading from <paramref name="readFrom"/> would count have been dropped.</summary>
         public bool Forgot(long readFrom) => readFrom <= _horizon;
 
         public long Sum(long readFrom, long bucketStart)
         {
+            var pairs = Pairs;
             long total = 0;
             for (var i = 0; i < _length; i++)
             {
-                if (_starts[i] >= readFrom && _starts[i] <= bucketStart)
+                var start = pairs[2 * i];
+                if (start >= readFrom && start <= bucketStart)
                 {
-                    total = CounterSlot.SaturatingAdd(total, _counts[i]);
+                    total = CounterSlot.SaturatingAdd(total, pairs[(2 * i) + 1]);
                 }
             }
 
@@ -263,12 +315,13 @@ public sealed class InMemoryCounterStore : ICounterStore
 
         public (long Start, long Count)[] Buckets(long readFrom, long bucketStart)
         {
+            var pairs = Pairs;
             var list = new List<(long, long)>(_length);
             for (var i = 0; i < _length; i++)
             {
-                if (_starts[i] >= readFrom && _starts[i] <= bucketStart)
+                if (pairs[2 * i] >= readFrom && pairs[2 * i] <= bucketStart)
                 {
-                    list.Add((_starts[i], _counts[i]));
+                    list.Add((pairs[2 * i], pairs[(2 * i) + 1]));
                 }
             }
 
@@ -278,19 +331,21 @@ public sealed class InMemoryCounterStore : ICounterStore
         /// <summary>Adds to the bucket at <paramref name="bucketStart"/>, dropping buckets that start before <paramref name="keepFrom"/>.</summary>
         public void Charge(long bucketStart, long keepFrom, long retainUntil, long amount)
         {
+            var pairs = Pairs;
             var kept = 0;
             var index = -1;
             for (var i = 0; i < _length; i++)
             {
-                if (_starts[i] < keepFrom && _starts[i] != bucketStart)
+                var start = pairs[2 * i];
+                if (start < keepFrom && start != bucketStart)
                 {
-                    _horizon = Math.Max(_horizon, _starts[i]);
+                    _horizon = Math.Max(_horizon, start);
                     continue;
                 }
 
-                _starts[kept] = _starts[i];
-                _counts[kept] = _counts[i];
-                if (_starts[kept] == bucketStart)
+                pairs[2 * kept] = start;
+                pairs[(2 * kept) + 1] = pairs[(2 * i) + 1];
+                if (start == bucketStart)
                 {
                     index = kept;
                 }
@@ -301,27 +356,29 @@ public sealed class InMemoryCounterStore : ICounterStore
             _length = kept;
             if (index < 0)
             {
-                if (_length == _starts.Length)
+                if (2 * _length == pairs.Length)
                 {
-                    Array.Resize(ref _starts, _length * 2);
-                    Array.Resize(ref _counts, _length * 2);
+                    var grown = new long[pairs.Length * 2];
+                    pairs.CopyTo(grown);
+                    _overflow = grown;
+                    pairs = grown;
                 }
 
                 // Keep buckets ordered by start so the oldest is always first.
                 index = _length;
-                while (index > 0 && _starts[index - 1] > bucketStart)
+                while (index > 0 && pairs[2 * (index - 1)] > bucketStart)
                 {
-                    _starts[index] = _starts[index - 1];
-                    _counts[index] = _counts[index - 1];
+                    pairs[2 * index] = pairs[2 * (index - 1)];
+                    pairs[(2 * index) + 1] = pairs[(2 * index) - 1];
                     index--;
                 }
 
                 _length++;
-                _starts[index] = bucketStart;
-                _counts[index] = 0;
+                pairs[2 * index] = bucketStart;
+                pairs[(2 * index) + 1] = 0;
             }
 
-            _counts[index] = CounterSlot.SaturatingAdd(_counts[index], amount);
+            pairs[(2 * index) + 1] = CounterSlot.SaturatingAdd(pairs[(2 * index) + 1], amount);
             if (retainUntil > ExpiresAt)
             {
                 ExpiresAt = retainUntil;
@@ -330,14 +387,22 @@ public sealed class InMemoryCounterStore : ICounterStore
 
         public void Refund(long bucketStart, long amount)
         {
+            var pairs = Pairs;
             for (var i = 0; i < _length; i++)
             {
-                if (_starts[i] == bucketStart)
+                if (pairs[2 * i] == bucketStart)
                 {
-                    _counts[i] = Math.Max(0, _counts[i] - amount);
+                    pairs[(2 * i) + 1] = Math.Max(0, pairs[(2 * i) + 1] - amount);
                     return;
                 }
             }
         }
+    }
+
+    /// <summary>Room for two (start, count) pairs inside a <see cref="Cell"/>.</summary>
+    [System.Runtime.CompilerServices.InlineArray(4)]
+    private struct TwoBuckets
+    {
+        private long _element;
     }
 }

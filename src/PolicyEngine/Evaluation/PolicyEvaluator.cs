@@ -605,6 +605,22 @@ public sealed class PolicyEvaluator
             return final;
         }
 
+        if (plan is { Approval: null, Requests: { } requests })
+        {
+            // Limits without approval: one reservation, decided here without the general store phase.
+            CounterResult result;
+            try
+            {
+                result = _counters.Reserve(requests, _time.GetUtcNow());
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return StoreFailure(policy, plan);
+            }
+
+            return result.Admitted ? Admitted(policy, plan, result) : RateLimited(policy, plan, result);
+        }
+
         var pending = Decide(policy, plan, identity, tool, args, dictionary, synchronous: true, CancellationToken.None);
         Debug.Assert(pending.IsCompleted, "the synchronous path never awaits");
         return pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
@@ -737,7 +753,7 @@ public sealed class PolicyEvaluator
                 return RateLimited(policy, plan, result);
             }
 
-            return new Decision(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
+            return Admitted(policy, plan, result);
         }
         finally
         {
@@ -783,6 +799,9 @@ public sealed class PolicyEvaluator
             ? new Decision(DecisionKind.Allow, "limits were not enforced: the counter store is unavailable", plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, unenforced: true)
             : policy.StoreUnavailable;
 
+    private static Decision Admitted(Policy policy, in Plan plan, in CounterResult result) =>
+        new(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
+
     private static Decision RateLimited(Policy policy, in Plan plan, in CounterResult result)
     {
         // Requests were planned in order: the tool's limits, then all_tools'.
@@ -791,7 +810,7 @@ public sealed class PolicyEvaluator
         var limit = index < own.Length ? own[index]
             : policy.AllTools is { } allTools && index - own.Length < allTools.Limits.Length ? allTools.Limits[index - own.Length]
             : own.Length > 0 ? own[0] : policy.AllTools!.Limits[0];
-        return new Decision(DecisionKind.RateLimited, limit.Reason, limit.Pointer, policy.Version, retryAfter: result.RetryAfter);
+        return limit.RateLimited(result.RetryAfter, policy.Version);
     }
 
     private static Decision NeedsApproval(Policy policy, CompiledApproval approval, string id, PolicyIdentity identity, string tool)

@@ -143,6 +143,25 @@ public abstract class CounterStoreContractTests : IAsyncDisposable
         Assert.False(result.Reservation.IsCompleted);
     }
 
+    [Theory]
+    [InlineData(LimitAlgorithm.Fixed)]
+    [InlineData(LimitAlgorithm.Sliding)]
+    public void Reserve_OneCounter_ReservationNamesItsWindowAndRollsBack(LimitAlgorithm algorithm)
+    {
+        var store = NewStore();
+        var request = new CounterRequest(Key("one"), 4, 5, Minute, algorithm);
+        var result = Reserve(store, T0.AddSeconds(20), request);
+
+        var charge = Assert.Single(result.Reservation!.Charges);
+        var bucket = algorithm == LimitAlgorithm.Fixed ? 60_000 : 6_000;
+        var expectedStart = T0.AddSeconds(20).ToUnixTimeMilliseconds() / bucket * bucket;
+        Assert.Equal((Key("one"), 4L, expectedStart), (charge.Key, charge.Amount, charge.WindowStart));
+        Assert.False(Reserve(store, T0.AddSeconds(21), request).Admitted);
+
+        store.Release(result.Reservation, T0.AddSeconds(22));
+        Assert.True(Reserve(store, T0.AddSeconds(23), request).Admitted);
+    }
+
     [Fact]
     public void Reserve_NoRequests_IsAdmitted()
     {
