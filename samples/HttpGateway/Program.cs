@@ -18,9 +18,11 @@ builder.Services.AddAuthorization();
 // configuration string such as "127.0.0.1:6379"), every instance pointing at that Redis shares each grant's limits
 // and honours (once) an approval granted through any of them. AddPolicyEngine picks up the registered
 // ICounterStore / IApprovalStore; without Gateway:Redis, counters and approvals stay in this process's memory.
+// Gateway:RedisTimeout (default 1 s) bounds each Redis command and the initial connect.
 if (builder.Configuration["Gateway:Redis"] is { Length: > 0 } redis)
 {
-    var counters = RedisCounterStore.Connect(redis);
+    var timeout = builder.Configuration.GetValue("Gateway:RedisTimeout", TimeSpan.FromSeconds(1));
+    var counters = RedisCounterStore.Connect(redis, new RedisCounterStoreOptions { Timeout = timeout });
     builder.Services.AddSingleton<ICounterStore>(counters);
     builder.Services.AddSingleton<IApprovalStore>(new RedisApprovalStore(counters.Connection));
 }

@@ -51,8 +51,11 @@ public sealed class GuardedServerTests
     [Fact]
     public async Task RunPython_Timeout_FailsAndGivesQuotaBack()
     {
-        await using var client = await StartAsync("carol", extra: ["--python-timeout", "4"]);
-        var stuck = await CallAsync(client, "run_python", new { code = "while True: pass" });
+        // The time limit applies to every run of this server, including the ones below that must succeed: 10 s, not
+        // less, because python3 can start slowly on a loaded CI machine. The stuck run sleeps rather than spins, so
+        // it does not take a core from the other tests while it waits to be killed.
+        await using var client = await StartAsync("carol", extra: ["--python-timeout", "10"]);
+        var stuck = await CallAsync(client, "run_python", new { code = "import time\nwhile True: time.sleep(1)" });
         Assert.True(stuck.IsError);
         Assert.Contains("time limit", Text(stuck));
 

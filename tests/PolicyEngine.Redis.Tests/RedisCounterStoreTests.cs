@@ -72,15 +72,21 @@ public sealed class RedisCounterStoreTests : CounterStoreContractTests
     public async Task Reserve_Charged_KeyIsAHashWithAnExpiry()
     {
         var (store, database) = NewStore();
-        var now = DateTimeOffset.UtcNow;
+
+        // An instant 30 s into its minute (virtual: the time to live is measured from it, the expiry set on the
+        // server's clock), so the expected time to live does not depend on when in the minute the test runs: from the
+        // real clock, a charge in the last milliseconds of a minute left a time to live of just over 2 minutes, and a
+        // slow read of it then fell below the bound.
+        var now = new DateTimeOffset(2026, 3, 14, 10, 0, 30, TimeSpan.Zero);
         Assert.True(store.Reserve([new CounterRequest("k", 2, 5, Minute, LimitAlgorithm.Fixed)], now).Admitted);
         var key = store.RedisKeyOf("k");
         Assert.Equal(RedisType.Hash, await database.KeyTypeAsync(key));
         var ttl = await database.KeyTimeToLiveAsync(key);
         Assert.NotNull(ttl);
 
-        // Until the window ends, plus one window for late-stamped calls, plus the one-minute skew allowance.
-        Assert.InRange(ttl.Value, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(3) + TimeSpan.FromSeconds(5));
+        // Until the window ends (30 s), plus one window for late-stamped calls, plus the one-minute skew allowance:
+        // 2.5 minutes, less however long the test took to read it back.
+        Assert.InRange(ttl.Value, TimeSpan.FromSeconds(150) - StoreTestEnvironment.RedisTimeout, TimeSpan.FromSeconds(150));
         var fields = await database.HashGetAllAsync(key);
         var bucket = Assert.Single(fields);
         Assert.Equal("2", (string?)bucket.Value);
@@ -116,7 +122,7 @@ public sealed class RedisCounterStoreTests : CounterStoreContractTests
     {
         var connection = StoreTestEnvironment.Redis;
         var prefix = StoreTestEnvironment.UniquePrefix();
-        var strict = new RedisCounterStore(connection, new RedisCounterStoreOptions { KeyPrefix = prefix, MaxClockSkew = TimeSpan.FromSeconds(5) });
+        var strict = new RedisCounterStore(connection, new RedisCounterStoreOptions { KeyPrefix = prefix, MaxClockSkew = TimeSpan.FromSeconds(5), Timeout = StoreTestEnvironment.RedisTimeout });
         var request = new CounterRequest("k", 1, 1, Minute, LimitAlgorithm.Fixed);
         var error = Assert.Throws<RedisServerException>(() => strict.Reserve([request], DateTimeOffset.UtcNow.AddMinutes(-10)));
         Assert.Contains("clock", error.Message, StringComparison.Ordinal);

@@ -67,8 +67,10 @@ public sealed class SqliteMultiProcessTests
             // Whatever happened, the limit still holds exactly: fill it up and check nothing beyond max is admitted.
             using var store = new SqliteCounterStore(path);
             var request = new CounterRequest[] { new(key, 1, Max, TimeSpan.FromDays(1), LimitAlgorithm.Fixed) };
-            Assert.True(store.Reserve([new CounterRequest(key, Max - reported, Max, TimeSpan.FromDays(1), LimitAlgorithm.Fixed)], DateTimeOffset.UtcNow).Admitted);
-            Assert.False(store.Reserve(request, DateTimeOffset.UtcNow).Admitted);
+            // The worker charges at this fixed instant (the same day's window whatever the real clock says).
+            var now = new DateTimeOffset(2026, 3, 14, 10, 0, 20, 250, TimeSpan.Zero);
+            Assert.True(store.Reserve([new CounterRequest(key, Max - reported, Max, TimeSpan.FromDays(1), LimitAlgorithm.Fixed)], now).Admitted);
+            Assert.False(store.Reserve(request, now).Admitted);
             Assert.Equal(Max, ReadCount(path));
         }
         finally

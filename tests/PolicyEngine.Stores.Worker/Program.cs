@@ -12,6 +12,10 @@ ICounterStore store = args[1] == "redis"
 var key = args[3];
 var max = long.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture);
 var request = new CounterRequest[] { new(key, 1, max, TimeSpan.FromDays(1), LimitAlgorithm.Fixed) };
+
+// One fixed instant, not the real clock: every worker (and the test that checks their total) must charge the same
+// day's window, also when a run crosses midnight UTC.
+var now = new DateTimeOffset(2026, 3, 14, 10, 0, 20, 250, TimeSpan.Zero);
 var output = Console.Out;
 
 if (mode == "hammer")
@@ -23,7 +27,7 @@ if (mode == "hammer")
     var admitted = 0;
     for (var i = 0; i < attempts; i++)
     {
-        if (store.Reserve(request, DateTimeOffset.UtcNow).Admitted)
+        if (store.Reserve(request, now).Admitted)
         {
             admitted++;
         }
@@ -36,7 +40,7 @@ if (mode == "hammer")
 
 if (mode == "loop")
 {
-    while (store.Reserve(request, DateTimeOffset.UtcNow).Admitted)
+    while (store.Reserve(request, now).Admitted)
     {
         output.WriteLine("ok");
         output.Flush();

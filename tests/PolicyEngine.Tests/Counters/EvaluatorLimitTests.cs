@@ -731,7 +731,7 @@ public class EvaluatorLimitTests
     {
         var (evaluator, _) = Create(LimitedPolicy, new HangingStore(honourCancellation: false), new PolicyEvaluatorOptions { StoreTimeout = TimeSpan.FromMilliseconds(100) });
         var decision = await evaluator.EvaluateAsync(Alice, "t", Args(), TestContext.Current.CancellationToken).AsTask()
-            .WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+            .WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
         Assert.Equal("(store unavailable)", decision.Rule);
     }
 
