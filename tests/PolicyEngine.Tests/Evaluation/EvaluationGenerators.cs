@@ -15,14 +15,17 @@ internal static class EvaluationGenerators
 
     private static readonly string[] Paths = ["args.x", "args.y", "args.n.m", "args.list", "identity.roles", "identity.id"];
 
+    private static readonly string[] IdentityPaths = ["identity.roles", "identity.id", "identity.missing"];
+
     private static readonly string[] Scalars = ["0", "1", "5", "1e2", "100", "-3.5", "\"a\"", "\"usd\"", "\"/w/a\"", "\"alice\"", "\"admin\"", "true", "null"];
 
     private static readonly string[] Values = [.. Scalars, "[1, \"a\"]", "[\"usd\", \"eur\"]", "{\"m\": 1}", "{\"m\": \"a\"}", "[]"];
 
-    public static Gen<string> Predicate(int depth = 0)
+    /// <summary>A predicate; with <paramref name="identityOnly"/>, one that reads only <c>identity.</c> paths.</summary>
+    public static Gen<string> Predicate(int depth = 0, bool identityOnly = false)
     {
         var comparison =
-            from path in Gen.Elements(Paths)
+            from path in Gen.Elements(identityOnly ? IdentityPaths : Paths)
             from op in Gen.Elements("eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "regex", "contains", "exists", "starts_with", "ends_with", "glob", "path_under")
             from operand in Operand(op)
             select $$"""{ "path": "{{path}}", "op": "{{op}}", "value": {{operand}} }""";
@@ -33,8 +36,8 @@ internal static class EvaluationGenerators
 
         var composite =
             from kind in Gen.Elements("all", "any", "not")
-            from operands in Gen.ListOf(Predicate(depth + 1)).Select(l => l.Take(3).ToList())
-            from single in Predicate(depth + 1)
+            from operands in Gen.ListOf(Predicate(depth + 1, identityOnly)).Select(l => l.Take(3).ToList())
+            from single in Predicate(depth + 1, identityOnly)
             select kind == "not" ? $$"""{ "not": {{single}} }"""
                 : $$"""{ "{{kind}}": [ {{string.Join(", ", operands.Count == 0 ? [single] : operands)}} ] }""";
         return Gen.Frequency((4, comparison), (1, composite));
@@ -52,9 +55,9 @@ internal static class EvaluationGenerators
         _ => Gen.Elements(Values),
     };
 
-    public static Gen<string> Rules() =>
-        from require in Gen.ListOf(Predicate()).Select(l => l.Take(2).ToList())
-        from denyIf in Gen.ListOf(Predicate()).Select(l => l.Take(2).ToList())
+    public static Gen<string> Rules(bool identityOnly = false) =>
+        from require in Gen.ListOf(Predicate(0, identityOnly)).Select(l => l.Take(2).ToList())
+        from denyIf in Gen.ListOf(Predicate(0, identityOnly)).Select(l => l.Take(2).ToList())
         from denied in Gen.Frequency((6, Gen.Constant(false)), (1, Gen.Constant(true)))
         from approval in Gen.Frequency((5, Gen.Constant<string?>(null)), (1, Predicate().Select<string, string?>(p => p)))
         select BuildRules(require, denyIf, denied, approval);
@@ -103,16 +106,17 @@ internal static class EvaluationGenerators
         }
     }
 
-    public static Gen<PolicyShape> Policies() =>
+    /// <summary>Policies; with <paramref name="identityOnly"/>, every check reads only the identity.</summary>
+    public static Gen<PolicyShape> Policies(bool identityOnly = false) =>
         from defaultAction in Gen.Elements("allow", "deny")
         from hide in Gen.SubListOf(Tools).Select(l => l.Take(1).ToList())
-        from allTools in Gen.Frequency((3, Gen.Constant<string?>(null)), (1, AllToolsRules().Select<string, string?>(r => r)))
+        from allTools in Gen.Frequency((3, Gen.Constant<string?>(null)), (1, AllToolsRules(identityOnly).Select<string, string?>(r => r)))
         from names in Gen.SubListOf(new[] { "a", "b", "fs_*", "fs_read", "*" })
-        from rules in Gen.ListOf(Rules(), names.Count)
+        from rules in Gen.ListOf(Rules(identityOnly), names.Count)
         select new PolicyShape(defaultAction, hide, allTools, names.Zip(rules).ToList());
 
-    private static Gen<string> AllToolsRules() =>
-        from denyIf in Gen.ListOf(Predicate()).Select(l => l.Take(1).ToList())
+    private static Gen<string> AllToolsRules(bool identityOnly) =>
+        from denyIf in Gen.ListOf(Predicate(0, identityOnly)).Select(l => l.Take(1).ToList())
         select denyIf.Count == 0 ? "{}" : $"{{ \"deny_if\": [ {string.Join(", ", denyIf)} ] }}";
 
     public sealed record Call(PolicyIdentity Identity, string Tool, JsonElement Args)

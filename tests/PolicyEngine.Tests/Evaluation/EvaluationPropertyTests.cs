@@ -35,6 +35,40 @@ public class EvaluationPropertyTests
         });
 
     [Property(MaxTest = 200)]
+    public Property Evaluate_ReusedIdentities_DecideLikeFreshOnes() =>
+        Prop.ForAll(
+            (from identityOnly in Gen.Elements(true, false)
+             from policy in EvaluationGenerators.Policies(identityOnly)
+             from calls in Gen.ArrayOf(EvaluationGenerators.Calls(), 12)
+             select (Policy: policy, Calls: calls)).ToArbitrary(),
+            input =>
+        {
+            // Identity-only checks are remembered per identity object: reusing a few identities across every call
+            // (and across the two tools' entries) must decide exactly as a new identity with the same attributes.
+            var reused = Evaluator(input.Policy);
+            var fresh = Evaluator(input.Policy);
+            var shared = new Dictionary<string, PolicyIdentity>(StringComparer.Ordinal);
+            foreach (var call in input.Calls.Concat(input.Calls))
+            {
+                var attributes = call.Identity.Attributes.GetRawText();
+                if (!shared.TryGetValue(attributes, out var identity))
+                {
+                    shared[attributes] = identity = call.Identity;
+                }
+
+                var copy = new PolicyIdentity(call.Identity.Id, call.Identity.Attributes.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()));
+                var a = reused.Evaluate(identity, call.Tool, call.Args);
+                var b = fresh.Evaluate(copy, call.Tool, call.Args);
+                if ((a.Kind, a.Rule, a.Reason) != (b.Kind, b.Rule, b.Reason))
+                {
+                    return false.Label($"{call}: {a} vs {b}");
+                }
+            }
+
+            return true.ToProperty();
+        });
+
+    [Property(MaxTest = 200)]
     public Property Evaluate_AddingADenyIf_NeverTurnsADenyIntoAnAllow() =>
         Prop.ForAll(PolicyAndCalls(), EvaluationGenerators.Predicate().ToArbitrary(), (input, extra) =>
         {
