@@ -191,6 +191,13 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
         return Interpret(result, call, now);
     }
 
+    /// <summary>The keys and arguments of the reservation script for <paramref name="requests"/> (for the load console's raw baseline).</summary>
+    internal (byte[] ScriptSha1, string ScriptText, RedisKey[] Keys, RedisValue[] Values) ReserveScriptCall(IReadOnlyList<CounterRequest> requests, DateTimeOffset now)
+    {
+        var call = Prepare(requests, now, commit: true);
+        return (CounterScripts.Reserve.Sha1, CounterScripts.Reserve.Text, call.Keys, call.Values);
+    }
+
     private static CounterResult Empty(bool commit) => CounterResult.Success(commit ? new CounterReservation([]) : null);
 
     private ReserveCall Prepare(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool commit)
@@ -219,7 +226,7 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
             var ttl = CounterSlot.SaturatingAdd(Math.Max(1, keepUntil - nowMs), _allowanceMs);
             var at = HeaderValues + (i * ValuesPerRequest);
             values[at] = request.Amount;
-            values[at + 1] = request.Max;
+            values[at + 1] = request.Max >= long.MinValue + request.Amount ? request.Max - request.Amount : long.MinValue;
             values[at + 2] = slot.BucketStart;
             values[at + 3] = slot.ReadFrom;
             values[at + 4] = slot.ReadFrom - slot.WindowLength;
@@ -231,14 +238,13 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
 
     private static CounterResult Interpret(RedisResult result, ReserveCall call, DateTimeOffset now)
     {
-        var reply = (RedisResult[])result!;
-        if (reply.Length == 0)
+        if (result.Resp2Type == ResultType.Integer)
         {
-            throw new InvalidOperationException("the counter script returned an empty reply");
-        }
+            if ((long)result != 1)
+            {
+                throw new InvalidOperationException("the counter script returned an unexpected reply");
+            }
 
-        if ((string?)reply[0] == "1")
-        {
             if (!call.Commit)
             {
                 return CounterResult.Success(null);
@@ -251,6 +257,12 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
             }
 
             return CounterResult.Success(new CounterReservation(charges));
+        }
+
+        var reply = (RedisResult[])result!;
+        if (reply.Length < 2 || (string?)reply[0] != "0")
+        {
+            throw new InvalidOperationException("the counter script returned an unexpected reply");
         }
 
         var index = int.Parse((string)reply[1]!, NumberStyles.None, CultureInfo.InvariantCulture);
