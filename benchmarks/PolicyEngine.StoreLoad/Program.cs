@@ -21,7 +21,7 @@ static Policy PolicyWith(int counters)
     return Policy.Compile(PolicyDocument.Parse($$"""{ "version": "2", "default": "allow", "tools": { "t": { "limits": [ {{limits}} ] } } }"""));
 }
 
-static async Task<double> Measure(int callers, TimeSpan duration, Func<int, Task> call)
+static async Task<(long Done, TimeSpan Elapsed)> Measure(int callers, TimeSpan duration, Func<int, Task> call)
 {
     // Count completed calls across all callers for the duration.
     long done = 0;
@@ -38,7 +38,7 @@ static async Task<double> Measure(int callers, TimeSpan duration, Func<int, Task
         Interlocked.Add(ref done, mine);
     }).ToArray();
     await Task.WhenAll(tasks);
-    return done / stop.Elapsed.TotalSeconds;
+    return (done, stop.Elapsed);
 }
 
 Console.WriteLine($"# PolicyEngine store load ({Environment.ProcessorCount} cores, {seconds} s per case, Redis {address})");
@@ -64,27 +64,40 @@ static CounterRequest[] RawRequests(int counters, int caller) =>
         i == 1 ? LimitAlgorithm.Sliding : LimitAlgorithm.Fixed)),
 ];
 
-// Server CPU (user + sys, from INFO cpu) and the script's own time (INFO commandstats, evalsha) per call; client CPU
-// per call from this process's processor time. All three are per completed call of the case.
-async Task<(double Rate, double ClientUs, double ServerUs, double ScriptUs)> Case(int callers, Func<int, Task> call)
+// The cases of one caller count run interleaved, one second at a time, so that load from elsewhere on a shared
+// machine falls on all of them alike. Per case: server CPU (user + sys, from INFO cpu) and the script's own time
+// (INFO commandstats, evalsha) per call, and client CPU per call from this process's processor time.
+var rounds = Math.Max(1, (int)Math.Round(seconds));
+var slice = duration / rounds;
+
+async Task<Result[]> Cases(int callers, (string Name, Func<int, Task> Call)[] cases)
 {
-    for (var i = 0; i < 200; i++)
+    foreach (var (_, call) in cases)
     {
-        await call(0);
+        for (var i = 0; i < 200; i++)
+        {
+            await call(0);
+        }
     }
 
-    await server.ConfigResetStatisticsAsync();
-    var cpuBefore = ServerCpu(await server.InfoAsync("cpu"));
-    var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
-    var rate = await Measure(callers, duration, call);
-    var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientBefore;
-    var cpuAfter = ServerCpu(await server.InfoAsync("cpu"));
-    var stats = await server.InfoAsync("commandstats");
-    var evalsha = stats.SelectMany(g => g).FirstOrDefault(p => p.Key == "cmdstat_evalsha").Value ?? "";
-    var calls = Field(evalsha, "calls");
-    var usec = Field(evalsha, "usec");
-    var total = rate * duration.TotalSeconds;
-    return (rate, clientCpu.TotalMicroseconds / total, (cpuAfter - cpuBefore) * 1e6 / total, calls > 0 ? usec / calls : 0);
+    var results = new Result[cases.Length];
+    for (var round = 0; round < rounds; round++)
+    {
+        for (var c = 0; c < cases.Length; c++)
+        {
+            await server.ConfigResetStatisticsAsync();
+            var cpuBefore = ServerCpu(await server.InfoAsync("cpu"));
+            var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var (done, elapsed) = await Measure(callers, slice, cases[c].Call);
+            var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientBefore;
+            var cpuAfter = ServerCpu(await server.InfoAsync("cpu"));
+            var stats = await server.InfoAsync("commandstats");
+            var evalsha = stats.SelectMany(g => g).FirstOrDefault(p => p.Key == "cmdstat_evalsha").Value ?? "";
+            results[c] = results[c].Add(done, elapsed.TotalSeconds, clientCpu.TotalMicroseconds, (cpuAfter - cpuBefore) * 1e6, Field(evalsha, "calls"), Field(evalsha, "usec"));
+        }
+    }
+
+    return results;
 }
 
 static double ServerCpu(IGrouping<string, KeyValuePair<string, string>>[] info)
@@ -108,37 +121,46 @@ static double Field(string stat, string name)
     return 0;
 }
 
-static string Row(string name, int callers, (double Rate, double ClientUs, double ServerUs, double ScriptUs) r, double ceiling, double? sameScript) =>
-    $"| {name} | {callers} | {r.Rate:N0} | {r.Rate / ceiling:P0} | {(sameScript is { } s ? (r.Rate / s).ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "")} | {r.ClientUs:N1} | {r.ServerUs:N1} | {r.ScriptUs:N1} |";
+static string Row(string name, int callers, Result r, double ceiling, double? sameScript) =>
+    $"| {name} | {callers} | {r.Rate:N0} | {r.Rate / ceiling:P0} | {(sameScript is { } s ? (r.Rate / s).ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "")} | {r.ClientUs / r.Done:N1} | {r.ServerUs / r.Done:N1} | {(r.ScriptCalls > 0 ? r.ScriptUs / r.ScriptCalls : 0):N1} |";
 
 Console.WriteLine("| case | callers | ops/s | % of raw `return 1` | % of raw same script | client CPU µs/op | Redis CPU µs/op | script µs/call |");
 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 foreach (var callers in new[] { 1, 64 })
 {
-    var ceiling = await Case(callers, async _ => await database.ScriptEvaluateAsync(rawSha, [(RedisKey)"{pe-load}:raw"], []));
-    Console.WriteLine(Row("raw EVALSHA `return 1` (1 key)", callers, ceiling, ceiling.Rate, null));
+    var cases = new List<(string Name, Func<int, Task> Call)>
+    {
+        ("raw EVALSHA `return 1` (1 key)", async _ => await database.ScriptEvaluateAsync(rawSha, [(RedisKey)"{pe-load}:raw"], [])),
+    };
     foreach (var counters in new[] { 1, 3 })
     {
         var calls = Enumerable.Range(0, callers).Select(caller => store.ReserveScriptCall(RawRequests(counters, caller), DateTimeOffset.UtcNow)).ToArray();
         await database.ScriptEvaluateAsync(calls[0].ScriptText, calls[0].Keys, calls[0].Values);
-        var script = await Case(callers, async caller =>
+        cases.Add(($"raw EVALSHA counter script, {counters} counter(s)", async caller =>
         {
             var c = calls[caller];
             await database.ScriptEvaluateAsync(c.ScriptSha1, c.Keys, c.Values);
-        });
-        Console.WriteLine(Row($"raw EVALSHA counter script, {counters} counter(s)", callers, script, ceiling.Rate, null));
+        }));
 
         var evaluator = new PolicyEvaluator(PolicyWith(counters), store);
         var identities = Enumerable.Range(0, callers).Select(i => new PolicyIdentity("load-" + i)).ToArray();
-        var decisions = await Case(callers, async caller =>
+        cases.Add(($"EvaluateAsync, Redis, {counters} counter(s)", async caller =>
         {
             var decision = await evaluator.EvaluateAsync(identities[caller], "t", noArgs);
             if (decision.Kind != DecisionKind.Allow)
             {
                 throw new InvalidOperationException(decision.ToString());
             }
-        });
-        Console.WriteLine(Row($"EvaluateAsync, Redis, {counters} counter(s)", callers, decisions, ceiling.Rate, script.Rate));
+        }));
+    }
+
+    var results = await Cases(callers, [.. cases]);
+    var ceiling = results[0].Rate;
+    Console.WriteLine(Row(cases[0].Name, callers, results[0], ceiling, null));
+    for (var c = 1; c < cases.Count; c += 2)
+    {
+        Console.WriteLine(Row(cases[c].Name, callers, results[c], ceiling, null));
+        Console.WriteLine(Row(cases[c + 1].Name, callers, results[c + 1], ceiling, results[c].Rate));
     }
 }
 
@@ -178,4 +200,13 @@ foreach (var full in new[] { false, true })
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         directory.Delete(recursive: true);
     }
+}
+
+/// <summary>Totals of one case over its rounds.</summary>
+internal readonly record struct Result(long Done, double Seconds, double ClientUs, double ServerUs, double ScriptCalls, double ScriptUs)
+{
+    public double Rate => Done / Seconds;
+
+    public Result Add(long done, double seconds, double clientUs, double serverUs, double scriptCalls, double scriptUs) =>
+        new(Done + done, Seconds + seconds, ClientUs + clientUs, ServerUs + serverUs, ScriptCalls + scriptCalls, ScriptUs + scriptUs);
 }

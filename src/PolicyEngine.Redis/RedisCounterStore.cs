@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using StackExchange.Redis;
 
 namespace PolicyEngine.Redis;
@@ -26,6 +28,10 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
     private const int ValuesPerRequest = 6;
     private const int HeaderValues = 3;
 
+    /// <summary>How many Redis key names are remembered (then the cache starts over), and up to which counter key length.</summary>
+    private const int KeyCacheCapacity = 10_000;
+    private const int KeyCacheMaxLength = 512;
+
     private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
     private readonly IDatabase _database;
@@ -33,6 +39,10 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
     private readonly TimeSpan _timeout;
     private readonly long _allowanceMs;
     private readonly long _maxSkewMs;
+
+    // Counter key -> its Redis key as UTF-8 bytes, so that a hot counter is not hashed (SHA-256) and encoded on every call.
+    private readonly ConcurrentDictionary<string, RedisKey> _keys = new();
+    private int _cachedKeys;
 
     /// <summary>Creates a store over an existing connection (which the caller keeps and disposes).</summary>
     /// <param name="connection">The connection; <see cref="RedisStoreConnection.Configure"/> gives suitable settings.</param>
@@ -218,7 +228,7 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
             ArgumentOutOfRangeException.ThrowIfNegative(request.Amount, nameof(requests));
             var slot = CounterSlot.For(request, nowMs);
             slots[i] = slot;
-            keys[i] = RedisKeys.Build(_prefix, "c:", request.Key);
+            keys[i] = KeyOf(request.Key);
 
             // The key must outlive this charge until the bucket stops counting, plus one more window (a call stamped
             // slightly earlier may still arrive and read it), plus the skew allowance; measured from the server's now.
@@ -313,7 +323,7 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
             // A window that is over is left alone: a rollback never touches a later window.
             if (charge.Amount > 0 && nowMs < charge.WindowEnd)
             {
-                keys[i] = RedisKeys.Build(_prefix, "c:", charge.Key);
+                keys[i] = KeyOf(charge.Key);
                 values[2 * i] = charge.Amount;
                 values[(2 * i) + 1] = charge.WindowStart;
                 i++;
@@ -321,6 +331,30 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
         }
 
         return new ReleaseCall(keys, values);
+    }
+
+    /// <summary>The Redis key of a counter (<see cref="RedisKeyOf"/>), from a bounded cache.</summary>
+    private RedisKey KeyOf(string counterKey)
+    {
+        if (_keys.TryGetValue(counterKey, out var cached))
+        {
+            return cached;
+        }
+
+        RedisKey key = Encoding.UTF8.GetBytes(RedisKeys.Build(_prefix, "c:", counterKey));
+        if (counterKey.Length <= KeyCacheMaxLength)
+        {
+            // Bounded: past the capacity the cache starts over (hot keys come back at once; memory never grows).
+            if (Interlocked.Increment(ref _cachedKeys) > KeyCacheCapacity)
+            {
+                _keys.Clear();
+                Interlocked.Exchange(ref _cachedKeys, 1);
+            }
+
+            _keys.TryAdd(counterKey, key);
+        }
+
+        return key;
     }
 
     /// <summary>EVALSHA; on NOSCRIPT (first use, or the server restarted or flushed its scripts) EVAL, which reloads it.</summary>
