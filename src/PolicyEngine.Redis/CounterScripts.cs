@@ -8,9 +8,9 @@ namespace PolicyEngine.Redis;
 /// then invoked by its SHA-1 (EVALSHA).
 /// </summary>
 /// <remarks>
-/// Counts are kept as decimal strings and added with exact decimal arithmetic: Lua numbers are doubles, which are exact
-/// only below 2^53, while a limit may be as large as <see cref="long.MaxValue"/>. Small operands (under 15 digits, where
-/// sums of a few stay below 2^53) take the fast path through doubles.
+/// Counts are kept as decimal strings. Lua numbers are doubles, exact only below 2^53, while a limit may be as large as
+/// <see cref="long.MaxValue"/>: the reservation script compares decimal strings, adds with Lua numbers only while every
+/// term has at most 14 digits, and otherwise with exact decimal arithmetic; charges are Redis's own 64-bit HINCRBY.
 /// </remarks>
 internal static class CounterScripts
 {
@@ -68,111 +68,222 @@ internal static class CounterScripts
     /// Checks, and when <c>ARGV[1] == '1'</c> charges, every counter atomically.
     /// KEYS[i]: the hash of request i (field = bucket start in Unix ms, value = count).
     /// ARGV[1]: '1' charge, '0' peek. ARGV[2]: the host's now (Unix ms). ARGV[3]: the largest clock skew allowed
-    /// between host and server in ms ('0': not checked). Then 6 values per request: amount, max, bucket start,
-    /// read-from, prune-before (fields older than this are deleted when charging), and time to live in ms (how long
-    /// the key must outlive this charge, measured on the server's clock).
-    /// Returns {'1'} when admitted; {'0', index, start, count, ...} with the counted buckets of the first request
+    /// between host and server in ms ('0': not checked, and the server's clock is not read). Then 6 values per request:
+    /// amount, room (max minus amount: the most the counted buckets may already hold), bucket start, read-from (equal
+    /// to the bucket start for a fixed window), prune-before (fields older than this are deleted when charging), and
+    /// time to live in ms (how long the key must outlive this charge, measured on the server's clock). Every number
+    /// is a canonical decimal.
+    /// Returns 1 when admitted; {'0', index, start, count, ...} with the counted buckets of the first request
     /// without room (0-based index) otherwise; {'0', index, 'h'} when that request is stamped behind the counter's
     /// horizon (it would count buckets already pruned).
     /// </summary>
-    public static readonly Script Reserve = new(Arithmetic + """
-        local commit = ARGV[1] == '1'
-        local hostNow = tonumber(ARGV[2])
-        local maxSkew = tonumber(ARGV[3])
-        local serverNow = 0
-        if commit or maxSkew > 0 then
+    /// <remarks>
+    /// Redis runs this for every decision, so it avoids work: per counter key one <c>HGETALL</c>, and when charging one
+    /// <c>HINCRBY</c> per request (exact 64-bit arithmetic in Redis; the check has already proved the sum is at most
+    /// max), an <c>HSET</c> of the horizon and an <c>HDEL</c> only when something is pruned, and a <c>PEXPIRE</c> only
+    /// when the charge creates a bucket (a new key, window or sliding bucket): the charge that created a bucket already
+    /// pushed the key's expiry past the time that bucket stops counting, and expiry only ever moves later (<c>GT</c>).
+    /// A fixed window is checked by comparing decimal strings (its only counted bucket against the room), without
+    /// converting a number; a sliding window adds its counts as Lua numbers while every term has at most 14 digits
+    /// (far below 2^53, so exact), and otherwise with exact decimal arithmetic.
+    /// </remarks>
+    public static readonly Script Reserve = new("""
+        -- Exact decimal arithmetic, for counts too long to add as Lua numbers (built only when needed).
+        local function decimals()
+        """ + Arithmetic + """
+          return { add = add }
+        end
+
+        if ARGV[3] ~= '0' then
+          local maxSkew = tonumber(ARGV[3])
           local t = redis.call('TIME')
-          serverNow = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-          if maxSkew > 0 and math.abs(serverNow - hostNow) > maxSkew then
+          local serverNow = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+          local hostNow = tonumber(ARGV[2])
+          if math.abs(serverNow - hostNow) > maxSkew then
             return redis.error_reply('PECLOCKSKEW the host clock differs from the Redis server clock by ' .. string.format('%.0f', hostNow - serverNow) .. ' ms')
           end
         end
 
-        -- Buckets of each key, loaded once; earlier requests of this call charge them tentatively, so a request naming
-        -- one counter twice is checked against both amounts. Nothing is written unless every request fits.
-        -- Field 'h' is the horizon: the newest bucket start ever pruned. A call stamped so far behind that it would count
-        -- a pruned bucket is refused rather than guessed at.
-        local loaded = {}
-        local horizons = {}
-        local function buckets(key)
-          local list = loaded[key]
-          if not list then
-            list = {}
-            local flat = redis.call('HGETALL', key)
-            for j = 1, #flat, 2 do
-              if flat[j] == 'h' then
-                horizons[key] = tonumber(flat[j + 1])
-              else
-                list[#list + 1] = { tonumber(flat[j]), flat[j + 1], flat[j] }
-              end
-            end
-            loaded[key] = list
+        -- Comparisons of canonical decimal strings, without converting them to numbers.
+        -- le: a <= b for a non-negative a and any b. lt: a < b for any a and b.
+        local function le(a, b)
+          if string.byte(b, 1) == 45 then return false end
+          if #a ~= #b then return #a < #b end
+          return a <= b
+        end
+        local function lt(a, b)
+          local na, nb = string.byte(a, 1) == 45, string.byte(b, 1) == 45
+          if na ~= nb then return na end
+          if #a ~= #b then
+            if na then return #a > #b end
+            return #a < #b
           end
-          return list
+          if na then return a > b end
+          return a < b
         end
 
-        local n = #KEYS
-        for i = 1, n do
-          local base = 3 + (i - 1) * 6
-          local amount, max = ARGV[base + 1], ARGV[base + 2]
-          local startText = ARGV[base + 3]
-          local start, readFrom = tonumber(startText), tonumber(ARGV[base + 4])
-          local list = buckets(KEYS[i])
-          if horizons[KEYS[i]] and readFrom <= horizons[KEYS[i]] then
-            return { '0', tostring(i - 1), 'h' }
-          end
-          local used = '0'
-          local own = nil
-          for _, b in ipairs(list) do
-            if b[1] >= readFrom and b[1] <= start then used = add(used, b[2]) end
-            if b[1] == start then own = b end
-          end
-          if not le(add(used, amount), max) then
-            local reply = { '0', tostring(i - 1) }
-            for _, b in ipairs(list) do
-              if b[1] >= readFrom and b[1] <= start then
-                reply[#reply + 1] = b[3]
-                reply[#reply + 1] = b[2]
-              end
-            end
-            return reply
-          end
-          if own then
-            own[2] = add(own[2], amount)
-            own[4] = true
-          else
-            list[#list + 1] = { start, amount, startText, true }
-          end
-        end
-
-        if not commit then return { '1' } end
-
-        local expiry = {}
-        for i = 1, n do
+        -- Each key is loaded once (HGETALL: field, count, field, count, ...; field 'h' is the horizon, the newest bucket
+        -- start ever pruned). Earlier requests of this call charge it tentatively, so a request naming one counter twice
+        -- is checked against both amounts. Nothing is written unless every request fits. A call stamped so far behind
+        -- that it would count a pruned bucket is refused rather than guessed at.
+        -- states: key -> state, and in its array part the states in order of first use.
+        local states = {}
+        local arithmetic = nil
+        for i = 1, #KEYS do
           local base = 3 + (i - 1) * 6
           local key = KEYS[i]
-          local pruneBefore = tonumber(ARGV[base + 5])
-          local expireAt = serverNow + tonumber(ARGV[base + 6])
-          for _, b in ipairs(loaded[key]) do
-            if b[4] then
-              redis.call('HSET', key, b[3], b[2])
-              b[4] = false
-            elseif b[1] < pruneBefore and not b[5] then
-              redis.call('HDEL', key, b[3])
-              b[5] = true
-              if not horizons[key] or horizons[key] < b[1] then
-                horizons[key] = b[1]
-                redis.call('HSET', key, 'h', b[3])
+          local amount, room, startText, readFromText = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
+          local state = states[key]
+          local flat
+          if not state then
+            flat = redis.call('HGETALL', key)
+            state = { key = key, flat = flat, existed = #flat > 0, firstPrune = ARGV[base + 5], ttl = ARGV[base + 6] }
+            for j = 1, #flat, 2 do
+              if flat[j] == 'h' then state.horizon = flat[j + 1] end
+            end
+            states[key] = state
+            states[#states + 1] = state
+          else
+            flat = state.flat
+            local prune, ttl = ARGV[base + 5], ARGV[base + 6]
+            if not state.laterPrune or lt(state.laterPrune, prune) then state.laterPrune = prune end
+            if lt(state.ttl, ttl) then state.ttl = ttl end
+            if state.unapplied then
+              arithmetic = arithmetic or decimals()
+              flat[state.unapplied + 1] = arithmetic.add(flat[state.unapplied + 1], state.unappliedAmount)
+              state.unapplied = nil
+            end
+          end
+
+          if state.horizon and not lt(state.horizon, readFromText) then
+            return { '0', tostring(i - 1), 'h' }
+          end
+
+          local own = nil
+          if readFromText == startText then
+            -- Fixed window: the only counted bucket is the one charged.
+            for j = 1, #flat, 2 do
+              if flat[j] == startText then own = j end
+            end
+            if not le(own and flat[own + 1] or '0', room) then
+              if own then return { '0', tostring(i - 1), startText, flat[own + 1] } end
+              return { '0', tostring(i - 1) }
+            end
+          else
+            local start, readFrom = tonumber(startText), tonumber(readFromText)
+            local starts = state.starts
+            if not starts then
+              starts = {}
+              state.starts = starts
+            end
+            local sum, exact, terms = 0, true, 0
+            for j = 1, #flat, 2 do
+              local s = starts[j]
+              if not s and flat[j] ~= 'h' then
+                s = tonumber(flat[j])
+                starts[j] = s
+              end
+              if s and s >= readFrom and s <= start then
+                local c = flat[j + 1]
+                if #c <= 14 and terms < 64 then
+                  sum = sum + tonumber(c)
+                  terms = terms + 1
+                else
+                  exact = false
+                end
+                if s == start then own = j end
+              end
+            end
+            local fits
+            if exact then
+              if #room <= 15 then fits = sum <= tonumber(room) else fits = le(string.format('%.0f', sum), room) end
+            else
+              arithmetic = arithmetic or decimals()
+              local used = '0'
+              for j = 1, #flat, 2 do
+                local s = starts[j]
+                if s and s >= readFrom and s <= start then used = arithmetic.add(used, flat[j + 1]) end
+              end
+              fits = le(used, room)
+            end
+            if not fits then
+              local reply = { '0', tostring(i - 1) }
+              for j = 1, #flat, 2 do
+                local s = starts[j]
+                if s and s >= readFrom and s <= start then
+                  reply[#reply + 1] = flat[j]
+                  reply[#reply + 1] = flat[j + 1]
+                end
+              end
+              return reply
+            end
+          end
+
+          -- Charge tentatively. An existing bucket's count text is only recomputed if a later request reads this key.
+          if own then
+            state.unapplied = own
+            state.unappliedAmount = amount
+          else
+            own = #flat + 1
+            flat[own] = startText
+            flat[own + 1] = amount
+            state.grew = true
+          end
+          if not state.own then
+            state.own, state.field, state.amount = own, startText, amount
+          else
+            local more = state.more or {}
+            more[#more + 1] = own
+            more[#more + 1] = startText
+            more[#more + 1] = amount
+            state.more = more
+          end
+        end
+
+        if ARGV[1] ~= '1' then return 1 end
+
+        -- Per key: charge (HINCRBY: exact 64-bit arithmetic; the check proved every count stays at most max), then prune
+        -- (after the charges, so that a key is never emptied and recreated without an expiry). A bucket charged here is
+        -- pruned only by a later request of the same key, as if each request pruned in turn.
+        for k = 1, #states do
+          local state = states[k]
+          local key, flat, more = state.key, state.flat, state.more
+          redis.call('HINCRBY', key, state.field, state.amount)
+          if more then
+            for j = 1, #more, 3 do redis.call('HINCRBY', key, more[j + 1], more[j + 2]) end
+          end
+          local laterPrune = state.laterPrune
+          local prune = state.firstPrune
+          if laterPrune and lt(prune, laterPrune) then prune = laterPrune end
+          local dels, horizon, newHorizon = nil, state.horizon, nil
+          for j = 1, #flat, 2 do
+            local field = flat[j]
+            if field ~= 'h' then
+              local limit = prune
+              if j == state.own then
+                limit = laterPrune
+              elseif more then
+                for m = 1, #more, 3 do
+                  if more[m] == j then limit = laterPrune end
+                end
+              end
+              if limit and lt(field, limit) then
+                dels = dels or {}
+                dels[#dels + 1] = field
+                if not horizon or lt(horizon, field) then
+                  horizon = field
+                  newHorizon = field
+                end
               end
             end
           end
-          if not expiry[key] or expiry[key] < expireAt then expiry[key] = expireAt end
+          if newHorizon then redis.call('HSET', key, 'h', newHorizon) end
+          if dels then redis.call('HDEL', key, unpack(dels)) end
+          if state.grew then
+            if state.existed then redis.call('PEXPIRE', key, state.ttl, 'GT') else redis.call('PEXPIRE', key, state.ttl) end
+          end
         end
-        for key, expireAt in pairs(expiry) do
-          local current = redis.call('PEXPIRETIME', key)
-          if current < expireAt then redis.call('PEXPIREAT', key, string.format('%.0f', expireAt)) end
-        end
-        return { '1' }
+        return 1
         """);
 
     /// <summary>

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using StackExchange.Redis;
 
 namespace PolicyEngine.Redis;
@@ -26,6 +28,10 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
     private const int ValuesPerRequest = 6;
     private const int HeaderValues = 3;
 
+    /// <summary>How many Redis key names are remembered (then the cache starts over), and up to which counter key length.</summary>
+    private const int KeyCacheCapacity = 10_000;
+    private const int KeyCacheMaxLength = 512;
+
     private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
     private readonly IDatabase _database;
@@ -33,6 +39,10 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
     private readonly TimeSpan _timeout;
     private readonly long _allowanceMs;
     private readonly long _maxSkewMs;
+
+    // Counter key -> its Redis key as UTF-8 bytes, so that a hot counter is not hashed (SHA-256) and encoded on every call.
+    private readonly ConcurrentDictionary<string, RedisKey> _keys = new();
+    private int _cachedKeys;
 
     /// <summary>Creates a store over an existing connection (which the caller keeps and disposes).</summary>
     /// <param name="connection">The connection; <see cref="RedisStoreConnection.Configure"/> gives suitable settings.</param>
@@ -191,6 +201,13 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
         return Interpret(result, call, now);
     }
 
+    /// <summary>The keys and arguments of the reservation script for <paramref name="requests"/> (for the load console's raw baseline).</summary>
+    internal (byte[] ScriptSha1, string ScriptText, RedisKey[] Keys, RedisValue[] Values) ReserveScriptCall(IReadOnlyList<CounterRequest> requests, DateTimeOffset now)
+    {
+        var call = Prepare(requests, now, commit: true);
+        return (CounterScripts.Reserve.Sha1, CounterScripts.Reserve.Text, call.Keys, call.Values);
+    }
+
     private static CounterResult Empty(bool commit) => CounterResult.Success(commit ? new CounterReservation([]) : null);
 
     private ReserveCall Prepare(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool commit)
@@ -211,7 +228,7 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
             ArgumentOutOfRangeException.ThrowIfNegative(request.Amount, nameof(requests));
             var slot = CounterSlot.For(request, nowMs);
             slots[i] = slot;
-            keys[i] = RedisKeys.Build(_prefix, "c:", request.Key);
+            keys[i] = KeyOf(request.Key);
 
             // The key must outlive this charge until the bucket stops counting, plus one more window (a call stamped
             // slightly earlier may still arrive and read it), plus the skew allowance; measured from the server's now.
@@ -219,7 +236,7 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
             var ttl = CounterSlot.SaturatingAdd(Math.Max(1, keepUntil - nowMs), _allowanceMs);
             var at = HeaderValues + (i * ValuesPerRequest);
             values[at] = request.Amount;
-            values[at + 1] = request.Max;
+            values[at + 1] = request.Max >= long.MinValue + request.Amount ? request.Max - request.Amount : long.MinValue;
             values[at + 2] = slot.BucketStart;
             values[at + 3] = slot.ReadFrom;
             values[at + 4] = slot.ReadFrom - slot.WindowLength;
@@ -231,14 +248,13 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
 
     private static CounterResult Interpret(RedisResult result, ReserveCall call, DateTimeOffset now)
     {
-        var reply = (RedisResult[])result!;
-        if (reply.Length == 0)
+        if (result.Resp2Type == ResultType.Integer)
         {
-            throw new InvalidOperationException("the counter script returned an empty reply");
-        }
+            if ((long)result != 1)
+            {
+                throw new InvalidOperationException("the counter script returned an unexpected reply");
+            }
 
-        if ((string?)reply[0] == "1")
-        {
             if (!call.Commit)
             {
                 return CounterResult.Success(null);
@@ -251,6 +267,12 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
             }
 
             return CounterResult.Success(new CounterReservation(charges));
+        }
+
+        var reply = (RedisResult[])result!;
+        if (reply.Length < 2 || (string?)reply[0] != "0")
+        {
+            throw new InvalidOperationException("the counter script returned an unexpected reply");
         }
 
         var index = int.Parse((string)reply[1]!, NumberStyles.None, CultureInfo.InvariantCulture);
@@ -301,7 +323,7 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
             // A window that is over is left alone: a rollback never touches a later window.
             if (charge.Amount > 0 && nowMs < charge.WindowEnd)
             {
-                keys[i] = RedisKeys.Build(_prefix, "c:", charge.Key);
+                keys[i] = KeyOf(charge.Key);
                 values[2 * i] = charge.Amount;
                 values[(2 * i) + 1] = charge.WindowStart;
                 i++;
@@ -309,6 +331,30 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
         }
 
         return new ReleaseCall(keys, values);
+    }
+
+    /// <summary>The Redis key of a counter (<see cref="RedisKeyOf"/>), from a bounded cache.</summary>
+    private RedisKey KeyOf(string counterKey)
+    {
+        if (_keys.TryGetValue(counterKey, out var cached))
+        {
+            return cached;
+        }
+
+        RedisKey key = Encoding.UTF8.GetBytes(RedisKeys.Build(_prefix, "c:", counterKey));
+        if (counterKey.Length <= KeyCacheMaxLength)
+        {
+            // Bounded: past the capacity the cache starts over (hot keys come back at once; memory never grows).
+            if (Interlocked.Increment(ref _cachedKeys) > KeyCacheCapacity)
+            {
+                _keys.Clear();
+                Interlocked.Exchange(ref _cachedKeys, 1);
+            }
+
+            _keys.TryAdd(counterKey, key);
+        }
+
+        return key;
     }
 
     /// <summary>EVALSHA; on NOSCRIPT (first use, or the server restarted or flushed its scripts) EVAL, which reloads it.</summary>

@@ -93,6 +93,26 @@ public sealed class RedisCounterStoreTests : CounterStoreContractTests
     }
 
     [Fact]
+    public async Task Reserve_NewWindowOfAnExistingKey_PushesItsExpiryLater()
+    {
+        // The script sets the expiry when a charge creates a bucket, and only ever later (PEXPIRE ... GT).
+        var (store, database) = NewStore();
+        var request = new CounterRequest("k", 1, 5, Minute, LimitAlgorithm.Fixed);
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(store.Reserve([request], now).Admitted);
+        var key = store.RedisKeyOf("k");
+        Assert.True(await database.KeyExpireAsync(key, TimeSpan.FromSeconds(30)));
+
+        Assert.True(store.Reserve([request], now.AddMinutes(1)).Admitted);
+        var ttl = (await database.KeyTimeToLiveAsync(key))!.Value;
+        Assert.InRange(ttl, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(3) + TimeSpan.FromSeconds(5));
+
+        Assert.True(await database.KeyExpireAsync(key, TimeSpan.FromHours(1)));
+        Assert.True(store.Reserve([request], now.AddMinutes(2)).Admitted);
+        Assert.True((await database.KeyTimeToLiveAsync(key))!.Value > TimeSpan.FromMinutes(50));
+    }
+
+    [Fact]
     public async Task Reserve_VirtualTimeFarInThePast_KeyStillLivesOnTheServerClock()
     {
         // The evaluator may run on a clock far from the server's: expiry is a time to live, so nothing vanishes early.
