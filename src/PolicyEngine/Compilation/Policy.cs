@@ -55,6 +55,13 @@ public sealed class Policy
 
         _hiddenGlobs = [.. hiddenGlobs];
 
+        // all_tools first: its checks run on every call, so it gets an identity memo slot before the tools do.
+        AllTools = document.AllTools is { } allTools ? Compile(allTools, "/all_tools") : null;
+        if (AllTools is { IsEmpty: true })
+        {
+            AllTools = null;
+        }
+
         var exact = new Dictionary<string, ToolSlot>(StringComparer.Ordinal);
         var globs = new List<CompiledRules>();
         foreach (var tool in document.Tools)
@@ -78,12 +85,6 @@ public sealed class Policy
         // A longer literal prefix is more specific; validation guarantees no two globs tie for a name.
         globs.Sort((a, b) => Glob.LiteralPrefixLength(b.Name!).CompareTo(Glob.LiteralPrefixLength(a.Name!)));
         _globs = [.. globs];
-        AllTools = document.AllTools is { } allTools ? Compile(allTools, "/all_tools") : null;
-        if (AllTools is { IsEmpty: true })
-        {
-            AllTools = null;
-        }
-
         // Decisions that depend on nothing but the tool name are settled now, so such calls cost one lookup.
         foreach (var name in exact.Keys.ToArray())
         {

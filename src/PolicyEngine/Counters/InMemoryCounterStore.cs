@@ -10,7 +10,8 @@ namespace PolicyEngine;
 /// </summary>
 /// <remarks>
 /// Why not <c>MemoryCache</c>: an entry costs several hundred bytes and a lock-free read-modify-write is not possible
-/// through it; a cell here is one object with two small arrays, and expiry is a periodic sweep.
+/// through it; a cell here is one object of about 80 bytes holding a fixed window's buckets in place (sliding windows
+/// add one small array), and expiry is a periodic sweep.
 /// </remarks>
 public sealed class InMemoryCounterStore : ICounterStore
 {

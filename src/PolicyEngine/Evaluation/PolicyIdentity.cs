@@ -96,8 +96,10 @@ public sealed class PolicyIdentity
     private KeyValuePair<object, string>[] _counterKeys = [];
     private const int MaxCachedKeys = 32;
 
-    // What identity-only checks decided for this identity under one policy, by the entry's memo slot.
+    // What identity-only checks decided for this identity, by the entry's memo slot, under the last two policies it
+    // was evaluated with (two, so that a hot reload or two evaluators sharing identities do not rebuild it every call).
     private DecisionMemo? _memo;
+    private DecisionMemo? _previousMemo;
 
     private sealed class DecisionMemo(Policy policy)
     {
@@ -109,20 +111,29 @@ public sealed class PolicyIdentity
     /// <summary>The grant or subject id.</summary>
     public string Id { get; }
 
-    /// <summary>What the checks in memo slot <paramref name="slot"/> of <paramref name="policy"/> decided for this identity, if known.</summary>
-    internal Decision? Recall(Policy policy, int slot)
+    private DecisionMemo? MemoFor(Policy policy)
     {
         var memo = Volatile.Read(ref _memo);
-        return memo is not null && ReferenceEquals(memo.Policy, policy) ? Volatile.Read(ref memo.Slots[slot]) : null;
+        if (memo is not null && ReferenceEquals(memo.Policy, policy))
+        {
+            return memo;
+        }
+
+        memo = Volatile.Read(ref _previousMemo);
+        return memo is not null && ReferenceEquals(memo.Policy, policy) ? memo : null;
     }
 
-    /// <summary>Remembers a check result; a memo made for an older policy is replaced (once per identity per policy).</summary>
+    /// <summary>What the checks in memo slot <paramref name="slot"/> of <paramref name="policy"/> decided for this identity, if known.</summary>
+    internal Decision? Recall(Policy policy, int slot) =>
+        MemoFor(policy) is { } memo ? Volatile.Read(ref memo.Slots[slot]) : null;
+
+    /// <summary>Remembers a check result; a policy seen for the first time replaces the older of the two memos.</summary>
     internal void Remember(Policy policy, int slot, Decision decision)
     {
-        var memo = Volatile.Read(ref _memo);
-        if (memo is null || !ReferenceEquals(memo.Policy, policy))
+        if (MemoFor(policy) is not { } memo)
         {
             memo = new DecisionMemo(policy);
+            Volatile.Write(ref _previousMemo, Volatile.Read(ref _memo));
             Volatile.Write(ref _memo, memo);
         }
 

@@ -468,4 +468,31 @@ public class PolicyEvaluatorTests
             Assert.True(other.Evaluate(viewer, "push", NoArgs).IsAllowed);
         }
     }
+
+    [Fact]
+    public void Evaluate_OneIdentityUnderTwoPolicies_AllocatesNothingOnceWarm()
+    {
+        // Two evaluators (or a hot reload in progress) sharing identities: the identity remembers both policies' answers.
+        var first = TestPolicies.Evaluator(RoleGated);
+        var second = TestPolicies.Evaluator(RoleGated.Replace("\"value\": \"dev\" } ],", "\"value\": \"viewer\" } ],"));
+        var viewer = PolicyIdentity.WithRoles("viewer-1", "viewer");
+        for (var i = 0; i < 10; i++)
+        {
+            first.Evaluate(viewer, "push", NoArgs);
+            second.Evaluate(viewer, "push", NoArgs);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var allowed = 0;
+        for (var i = 0; i < 1000; i++)
+        {
+            allowed += first.Evaluate(viewer, "push", NoArgs).IsAllowed ? 1 : 0;
+            allowed += second.Evaluate(viewer, "push", NoArgs).IsAllowed ? 10_000 : 0;
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(1000 * 10_000, allowed);
+        Assert.Equal(0, allocated);
+    }
 }
