@@ -142,6 +142,16 @@ foreach (var callers in new[] { 1, 64 })
             await database.ScriptEvaluateAsync(c.ScriptSha1, c.Keys, c.Values);
         }));
 
+        var storeRequests = Enumerable.Range(0, callers).Select(caller => RawRequests(counters, caller)).ToArray();
+        cases.Add(($"RedisCounterStore.ReserveAsync, {counters} counter(s)", async caller =>
+        {
+            var result = await store.ReserveAsync(storeRequests[caller], DateTimeOffset.UtcNow);
+            if (!result.Admitted)
+            {
+                throw new InvalidOperationException("refused");
+            }
+        }));
+
         var evaluator = new PolicyEvaluator(PolicyWith(counters), store);
         var identities = Enumerable.Range(0, callers).Select(i => new PolicyIdentity("load-" + i)).ToArray();
         cases.Add(($"EvaluateAsync, Redis, {counters} counter(s)", async caller =>
@@ -157,10 +167,11 @@ foreach (var callers in new[] { 1, 64 })
     var results = await Cases(callers, [.. cases]);
     var ceiling = results[0].Rate;
     Console.WriteLine(Row(cases[0].Name, callers, results[0], ceiling, null));
-    for (var c = 1; c < cases.Count; c += 2)
+    for (var c = 1; c < cases.Count; c += 3)
     {
         Console.WriteLine(Row(cases[c].Name, callers, results[c], ceiling, null));
         Console.WriteLine(Row(cases[c + 1].Name, callers, results[c + 1], ceiling, results[c].Rate));
+        Console.WriteLine(Row(cases[c + 2].Name, callers, results[c + 2], ceiling, results[c].Rate));
     }
 }
 

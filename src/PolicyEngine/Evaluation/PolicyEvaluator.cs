@@ -668,14 +668,12 @@ public sealed class PolicyEvaluator
         try
         {
             var token = cancellationToken;
-            if (!synchronous)
+            if (!synchronous && _storeTimeout != Timeout.InfiniteTimeSpan)
             {
-                timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                if (_storeTimeout != Timeout.InfiniteTimeSpan)
-                {
-                    timeout.CancelAfter(_storeTimeout);
-                }
-
+                // One timer bounds the whole store phase: the stores get it in their token, and the evaluator stops
+                // waiting when it fires even if a store ignores its token (see Bounded).
+                timeout = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : new CancellationTokenSource();
+                timeout.CancelAfter(_storeTimeout);
                 token = timeout.Token;
             }
 
@@ -765,16 +763,8 @@ public sealed class PolicyEvaluator
     /// Bounds a store call by the store timeout even when the store ignores its cancellation token: the evaluator
     /// stops waiting (and fails as configured); the store's own work may finish later and is ignored.
     /// </summary>
-    private ValueTask<T> Bounded<T>(ValueTask<T> pending, CancellationToken token)
-    {
-        if (pending.IsCompleted)
-        {
-            return pending;
-        }
-
-        var task = pending.AsTask();
-        return new ValueTask<T>(_storeTimeout == Timeout.InfiniteTimeSpan ? task.WaitAsync(token) : task.WaitAsync(_storeTimeout, token));
-    }
+    private static ValueTask<T> Bounded<T>(ValueTask<T> pending, CancellationToken token) =>
+        pending.IsCompleted || !token.CanBeCanceled ? pending : new ValueTask<T>(pending.AsTask().WaitAsync(token));
 
     /// <summary>A call that cannot run after all (rate-limited, store fault) keeps its approval for the next try.</summary>
     private void RestoreApproval(bool consumed, string? id, DateTimeOffset expiresAt)
