@@ -111,6 +111,28 @@ public class EvalCommandTests
     }
 
     [Fact]
+    public async Task Eval_UnknownKeysInALine_AreIgnoredWithAWarningOnStderr()
+    {
+        // Test harnesses keep expectations next to the call; a typo must not pass unnoticed either.
+        var path = CliRunner.TempFile(Policy);
+        var (code, stdout, stderr) = await CliRunner.RunAsync(
+            """
+            {"identity": {"id": "root", "roles": ["admin"]}, "tool": "admin_only", "args": {}, "expect": "allow"}
+
+            {"identity": "eve", "tool": "admin_only", "args": {}, "outcom": "error"}
+            """,
+            "eval",
+            "--policy",
+            path);
+
+        Assert.Equal(0, code);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        Assert.Equal(["allow", "deny"], lines.Select(Kind));
+        Assert.Contains("line 1: unknown key \"expect\" ignored", stderr, StringComparison.Ordinal);
+        Assert.Contains("line 3: unknown key \"outcom\" ignored", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Eval_InvalidPolicy_ExitsOneWithErrorsOnStderr()
     {
         var path = CliRunner.TempFile("""{ "version": "2" }""");

@@ -8,8 +8,9 @@ internal sealed class CallLine
 {
     private static readonly string[] Keys = ["identity", "tool", "args", "at", "outcome", "approve"];
 
-    private CallLine(PolicyIdentity identity, string tool, JsonElement args, DateTimeOffset? at, bool failed, bool approve)
+    private CallLine(PolicyIdentity identity, string tool, JsonElement args, DateTimeOffset? at, bool failed, bool approve, IReadOnlyList<string> ignoredKeys)
     {
+        IgnoredKeys = ignoredKeys;
         Identity = identity;
         Tool = tool;
         Args = args;
@@ -31,6 +32,15 @@ internal sealed class CallLine
 
     public bool Approve { get; }
 
+    /// <summary>
+    /// Keys the line carries besides the contract's (a test harness's <c>expect</c> or <c>name</c>, or a typo): the
+    /// call is still evaluated, and the command warns on standard error.
+    /// </summary>
+    public IReadOnlyList<string> IgnoredKeys { get; }
+
+    /// <summary>The keys a call line may carry.</summary>
+    public static string KnownKeys => string.Join(", ", Keys);
+
     /// <summary>Parses a line; throws <see cref="FormatException"/> with a message for the <c>{"error"}</c> output.</summary>
     public static CallLine Parse(string line)
     {
@@ -50,11 +60,12 @@ internal sealed class CallLine
             throw new FormatException("a call must be a JSON object with \"identity\", \"tool\" and \"args\"");
         }
 
+        var ignored = new List<string>();
         foreach (var property in root.EnumerateObject())
         {
             if (Array.IndexOf(Keys, property.Name) < 0)
             {
-                throw new FormatException($"unknown key \"{property.Name}\"; expected {string.Join(", ", Keys)}");
+                ignored.Add(property.Name);
             }
         }
 
@@ -100,7 +111,7 @@ internal sealed class CallLine
             };
         }
 
-        return new CallLine(identity, toolElement.GetString()!, args, at, failed, approve);
+        return new CallLine(identity, toolElement.GetString()!, args, at, failed, approve, ignored);
     }
 
     private static PolicyIdentity ReadIdentity(JsonElement root)

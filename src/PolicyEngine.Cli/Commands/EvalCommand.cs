@@ -43,14 +43,20 @@ internal sealed class EvalCommand : ICommand
         var input = arguments.Option("--input") is { } inputPath ? OpenInput(inputPath) : stdin;
         try
         {
+            var number = 0;
             while (await input.ReadLineAsync().ConfigureAwait(false) is { } line)
             {
+                number++;
                 if (string.IsNullOrWhiteSpace(line))
                 {
                     continue;
                 }
 
-                await stdout.WriteLineAsync(EvaluateLine(evaluator, clock, line)).ConfigureAwait(false);
+                await stdout.WriteLineAsync(EvaluateLine(evaluator, clock, line, out var ignored)).ConfigureAwait(false);
+                foreach (var key in ignored)
+                {
+                    await stderr.WriteLineAsync($"policyengine eval: line {number}: unknown key \"{key}\" ignored (a call line has {CallLine.KnownKeys})").ConfigureAwait(false);
+                }
             }
         }
         finally
@@ -77,9 +83,10 @@ internal sealed class EvalCommand : ICommand
         }
     }
 
-    internal static string EvaluateLine(PolicyEvaluator evaluator, VirtualClock clock, string line)
+    internal static string EvaluateLine(PolicyEvaluator evaluator, VirtualClock clock, string line, out IReadOnlyList<string> ignoredKeys)
     {
         CallLine call;
+        ignoredKeys = [];
         try
         {
             call = CallLine.Parse(line);
@@ -88,6 +95,8 @@ internal sealed class EvalCommand : ICommand
         {
             return JsonLines.Object(w => w.WriteString("error", ex.Message));
         }
+
+        ignoredKeys = call.IgnoredKeys;
 
         if (call.At is { } at)
         {

@@ -56,6 +56,11 @@ internal sealed class ExplainCommand : ICommand
             throw new UsageException(ex.Message);
         }
 
+        foreach (var key in call.IgnoredKeys)
+        {
+            await stderr.WriteLineAsync($"policyengine explain: unknown key \"{key}\" ignored (a call line has {CallLine.KnownKeys})").ConfigureAwait(false);
+        }
+
         var policy = Policy.Compile(document);
         var clock = new VirtualClock();
         if (call.At is { } at)
