@@ -120,6 +120,27 @@ public static class InterceptPolicy
         return true;
     }
 
+    /// <summary>
+    /// The text Intercept gives the agent for a decision on <paramref name="tool"/>: for a hidden tool
+    /// <c>Tool "&lt;name&gt;" is hidden by policy</c>, for a tool <c>default: deny</c> refuses
+    /// <c>Tool "&lt;name&gt;" is not permitted by policy</c> (both depend on the tool name, which the evaluator's
+    /// prebuilt decisions do not carry), otherwise <see cref="Decision.Reason"/>.
+    /// </summary>
+    /// <param name="decision">A decision of an evaluator running an imported document.</param>
+    /// <param name="tool">The tool name the decision was made for.</param>
+    /// <returns>Intercept's message (without its <c>[INTERCEPT POLICY DENIED]</c> prefix); <see langword="null"/> for an allow.</returns>
+    public static string? Message(Decision decision, string tool)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        ArgumentNullException.ThrowIfNull(tool);
+        return decision.Rule switch
+        {
+            BuiltInRules.Hidden => "Tool " + Yaml.GoQuote.Quote(tool) + " is hidden by policy",
+            BuiltInRules.DefaultDeny when decision.Kind == DecisionKind.Deny => "Tool " + Yaml.GoQuote.Quote(tool) + " is not permitted by policy",
+            _ => decision.Reason,
+        };
+    }
+
     /// <summary>Reads and converts an Intercept policy file.</summary>
     /// <param name="path">The YAML file's path.</param>
     /// <param name="options">Import choices; <see langword="null"/> for the defaults.</param>

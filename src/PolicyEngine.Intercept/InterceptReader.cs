@@ -397,8 +397,10 @@ internal sealed class InterceptReader
                 {
                     _ = new Regex(GoRegex.ToDotNet(pattern), RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
                 }
-                catch (ArgumentException ex)
+                catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
                 {
+                    // NotSupportedException: a construct the linear-time engine refuses (backreferences, lookaround),
+                    // which Go's RE2 refuses too.
                     Error(valuePointer, $"invalid regex \"{pattern}\": {ex.Message}");
                 }
 

@@ -67,4 +67,19 @@ public sealed class InterceptFormatTests
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("decision").GetString()).ToArray();
         Assert.Equal(["allow", "allow", "allow", "rate_limited", "deny"], decisions);
     }
+
+    [Fact]
+    public async Task Eval_Intercept_HiddenAndUnlistedTools_GetInterceptsMessages()
+    {
+        var path = CliRunner.TempFile("version: \"1\"\ndefault: deny\nhide: [secret]\ntools:\n  ok:\n    rules: []\n", ".yaml");
+        const string calls = """
+            {"identity": "a", "tool": "secret", "args": {}}
+            {"identity": "a", "tool": "other", "args": {}}
+            """;
+        var (code, stdout, _) = await CliRunner.RunAsync(calls, "eval", "--policy", path, "--format", "intercept");
+        Assert.Equal(0, code);
+        var reasons = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("reason").GetString()).ToArray();
+        Assert.Equal(["Tool \"secret\" is hidden by policy", "Tool \"other\" is not permitted by policy"], reasons);
+    }
 }

@@ -11,7 +11,10 @@ internal static class DecisionJson
         _ => "needs_approval",
     };
 
-    public static string Write(Decision decision) => JsonLines.Object(w =>
+    public static string Write(Decision decision) => Write(decision, decision.Reason);
+
+    /// <summary>Writes the decision with <paramref name="reason"/> in place of its own reason (Intercept's texts).</summary>
+    public static string Write(Decision decision, string? reason) => JsonLines.Object(w =>
     {
         w.WriteString("decision", KindName(decision.Kind));
         if (decision.Rule is not null)
@@ -19,9 +22,9 @@ internal static class DecisionJson
             w.WriteString("rule", decision.Rule);
         }
 
-        if (decision.Reason is not null)
+        if (reason is not null)
         {
-            w.WriteString("reason", decision.Reason);
+            w.WriteString("reason", reason);
         }
 
         if (decision.RetryAfter is { } retryAfter)

@@ -38,6 +38,8 @@ internal sealed class EvalCommand : ICommand
             return 1;
         }
 
+        // Intercept's texts for a hidden tool and a default deny name the tool; the evaluator's prebuilt ones do not.
+        var intercept = arguments.Option("--format") == "intercept";
         var clock = new VirtualClock();
         var evaluator = new PolicyEvaluator(Policy.Compile(document), new InMemoryCounterStore(), new InMemoryApprovalStore(clock), clock);
         var input = arguments.Option("--input") is { } inputPath ? OpenInput(inputPath) : stdin;
@@ -52,7 +54,7 @@ internal sealed class EvalCommand : ICommand
                     continue;
                 }
 
-                await stdout.WriteLineAsync(EvaluateLine(evaluator, clock, line, out var ignored)).ConfigureAwait(false);
+                await stdout.WriteLineAsync(EvaluateLine(evaluator, clock, line, intercept, out var ignored)).ConfigureAwait(false);
                 foreach (var key in ignored)
                 {
                     await stderr.WriteLineAsync($"policyengine eval: line {number}: unknown key \"{key}\" ignored (a call line has {CallLine.KnownKeys})").ConfigureAwait(false);
@@ -83,7 +85,7 @@ internal sealed class EvalCommand : ICommand
         }
     }
 
-    internal static string EvaluateLine(PolicyEvaluator evaluator, VirtualClock clock, string line, out IReadOnlyList<string> ignoredKeys)
+    internal static string EvaluateLine(PolicyEvaluator evaluator, VirtualClock clock, string line, bool intercept, out IReadOnlyList<string> ignoredKeys)
     {
         CallLine call;
         ignoredKeys = [];
@@ -110,7 +112,7 @@ internal sealed class EvalCommand : ICommand
             decision = evaluator.Evaluate(call.Identity, call.Tool, call.Args);
         }
 
-        var output = DecisionJson.Write(decision);
+        var output = DecisionJson.Write(decision, intercept ? Intercept.InterceptPolicy.Message(decision, call.Tool) : decision.Reason);
         evaluator.Complete(decision, succeeded: !call.Failed);
         return output;
     }

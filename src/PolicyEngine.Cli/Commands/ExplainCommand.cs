@@ -83,7 +83,10 @@ internal sealed class ExplainCommand : ICommand
                 : $"{(step.Passed ? "pass" : "FAIL"),-5} {step.Rule,-40} {step.Detail}").ConfigureAwait(false);
         }
 
-        await stdout.WriteLineAsync(json ? DecisionJson.Write(decision) : $"=> {DecisionJson.Write(decision)}").ConfigureAwait(false);
+        var output = arguments.Option("--format") == "intercept"
+            ? DecisionJson.Write(decision, Intercept.InterceptPolicy.Message(decision, call.Tool))
+            : DecisionJson.Write(decision);
+        await stdout.WriteLineAsync(json ? output : $"=> {output}").ConfigureAwait(false);
         return 0;
     }
 }
