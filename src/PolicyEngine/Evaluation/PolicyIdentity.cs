@@ -141,8 +141,18 @@ public sealed class PolicyIdentity
         Volatile.Write(ref memo.Slots[slot], decision);
     }
 
+    // The first limit this identity was counted under, and its key, in the identity itself (no further object to
+    // read on the hot path). Set once: the thread that claims the limit writes the key; until then readers miss.
+    private object? _firstLimit;
+    private string? _firstKey;
+
     internal string? FindCounterKey(object limit)
     {
+        if (ReferenceEquals(Volatile.Read(ref _firstLimit), limit) && Volatile.Read(ref _firstKey) is { } first)
+        {
+            return first;
+        }
+
         foreach (var entry in Volatile.Read(ref _counterKeys))
         {
             if (ReferenceEquals(entry.Key, limit))
@@ -156,6 +166,12 @@ public sealed class PolicyIdentity
 
     internal void AddCounterKey(object limit, string key)
     {
+        if (Interlocked.CompareExchange(ref _firstLimit, limit, null) is null)
+        {
+            Volatile.Write(ref _firstKey, key);
+            return;
+        }
+
         var current = Volatile.Read(ref _counterKeys);
         var next = current.Length >= MaxCachedKeys ? new KeyValuePair<object, string>[1] : new KeyValuePair<object, string>[current.Length + 1];
         if (current.Length < MaxCachedKeys)
