@@ -11,6 +11,7 @@ internal static class CommandLine
         new ValidateCommand(),
         new EvalCommand(),
         new ExplainCommand(),
+        new MigrateCommand(),
         new ImportCommand(),
         new TestCommand(),
         new DiffCommand(),
