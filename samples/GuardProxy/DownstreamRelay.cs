@@ -23,17 +23,15 @@ internal sealed class DownstreamRelay
 
     public void Attach(IServiceProvider services) => _services = services;
 
-    public void ForwardNotifications(McpClient upstream)
+    /// <summary>Whether the upstream notification <paramref name="method"/> is passed on to the client.</summary>
+    public static bool IsRelayed(string method) => Array.IndexOf(RelayedNotifications, method) >= 0;
+
+    /// <summary>Sends an upstream notification to the client (dropped while no client is connected yet).</summary>
+    public async ValueTask RelayAsync(JsonRpcNotification notification, CancellationToken cancellationToken)
     {
-        foreach (var method in RelayedNotifications)
+        if (Server is { } server)
         {
-            upstream.RegisterNotificationHandler(method, async (notification, ct) =>
-            {
-                if (Server is { } server)
-                {
-                    await server.SendMessageAsync(new JsonRpcNotification { Method = notification.Method, Params = notification.Params }, ct);
-                }
-            });
+            await server.SendMessageAsync(new JsonRpcNotification { Method = notification.Method, Params = notification.Params }, cancellationToken);
         }
     }
 

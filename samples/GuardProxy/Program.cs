@@ -57,13 +57,16 @@ McpClient upstream;
 try
 {
     upstream = await McpClient.CreateAsync(
-        new StdioClientTransport(new StdioClientTransportOptions
-        {
-            Name = "upstream",
-            Command = options.Command,
-            Arguments = [.. options.CommandArguments],
-            StandardErrorLines = line => Console.Error.WriteLine($"[upstream] {line}"),
-        }),
+        new OrderedUpstreamTransport(
+            new StdioClientTransport(new StdioClientTransportOptions
+            {
+                Name = "upstream",
+                Command = options.Command,
+                Arguments = [.. options.CommandArguments],
+                StandardErrorLines = line => Console.Error.WriteLine($"[upstream] {line}"),
+            }),
+            DownstreamRelay.IsRelayed,
+            downstream.RelayAsync),
         new McpClientOptions
         {
             ClientInfo = new Implementation { Name = "GuardProxy", Version = "0.1.0" },
@@ -108,7 +111,6 @@ await using (upstream)
 
     var app = builder.Build();
     downstream.Attach(app.Services);
-    downstream.ForwardNotifications(upstream);
     await app.RunAsync();
 }
 

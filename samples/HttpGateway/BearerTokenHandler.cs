@@ -52,4 +52,21 @@ public sealed class BearerTokenHandler(
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
+
+    /// <summary>
+    /// 401 with <c>WWW-Authenticate: Bearer</c> (RFC 6750) and a line of text saying what is wrong: MCP clients show
+    /// the body in their error (the TypeScript SDK's reads "Error POSTing to endpoint: BODY"), and an empty body
+    /// leaves the person guessing.
+    /// </summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        var missing = result.None;
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = missing ? "Bearer" : "Bearer error=\"invalid_token\"";
+        Response.ContentType = "text/plain; charset=utf-8";
+        await Response.WriteAsync(missing
+            ? "missing bearer token: send 'Authorization: Bearer TOKEN'"
+            : "unknown bearer token");
+    }
 }

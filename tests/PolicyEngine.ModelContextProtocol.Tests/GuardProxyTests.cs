@@ -177,4 +177,87 @@ public sealed class GuardProxyTests
         Assert.True((await CallAsync(proxy.Client, "get-sum", new { a = 1, b = 2 })).IsError);
         Assert.DoesNotContain("a secret", proxy.Upstream);
     }
+
+    [Fact]
+    public async Task ProgressNotifications_ReachTheClientBeforeTheResult()
+    {
+        // Raw stdio, because the SDK client itself handles each message on a task of its own and cannot see the
+        // wire order. The upstream sends every progress notification before its result; the proxy must not let
+        // the result overtake them (clients drop progress for a request that has completed).
+        var server = Environment.GetEnvironmentVariable(Variable);
+        Assert.SkipWhen(string.IsNullOrEmpty(server), $"{Variable} is not set (.ci/run installs server-everything and sets it)");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { Dll("GuardProxy"), "--policy", Policy("everything.json"), "--identity", "alice", "--", "node", server!, "stdio" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(90));
+            async Task<JsonNode> ReadAsync()
+            {
+                while (true)
+                {
+                    var line = await process.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("GuardProxy closed stdout");
+                    if (line.Length > 0)
+                    {
+                        return JsonNode.Parse(line)!;
+                    }
+                }
+            }
+
+            async Task SendAsync(string json)
+            {
+                await process.StandardInput.WriteLineAsync(json);
+                await process.StandardInput.FlushAsync(timeout.Token);
+            }
+
+            await SendAsync("""{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""");
+            while ((await ReadAsync())["id"]?.GetValue<string>() != "init")
+            {
+            }
+
+            await SendAsync("""{"jsonrpc":"2.0","method":"notifications/initialized"}""");
+            for (var call = 1; call <= 8; call++)
+            {
+                await SendAsync(
+                    """{"jsonrpc":"2.0","id":""" + call.ToString(System.Globalization.CultureInfo.InvariantCulture) +
+                    ""","method":"tools/call","params":{"name":"trigger-long-running-operation","arguments":{"duration":0.03,"steps":3},"_meta":{"progressToken":"p""" +
+                    call.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\"}}}");
+                var progress = new List<double>();
+                while (true)
+                {
+                    var message = await ReadAsync();
+                    if (message["method"]?.GetValue<string>() == "notifications/progress")
+                    {
+                        Assert.Equal($"p{call}", message["params"]!["progressToken"]!.GetValue<string>());
+                        progress.Add(message["params"]!["progress"]!.GetValue<double>());
+                    }
+                    else if (message["id"] is { } id && id.GetValue<int>() == call)
+                    {
+                        Assert.True(message["result"]?["isError"]?.GetValue<bool>() != true, message.ToJsonString());
+                        break;
+                    }
+                }
+
+                Assert.Equal([1d, 2d, 3d], progress);
+            }
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
 }

@@ -103,6 +103,30 @@ public sealed class HttpGatewayTests(GatewayFixture gateway) : IClassFixture<Gat
         await Assert.ThrowsAnyAsync<Exception>(async () => await gateway.ConnectAsync("nobody-token"));
     }
 
+    [Theory]
+    [InlineData(null, "Bearer", "missing bearer token")]
+    [InlineData("nobody-token", "Bearer error=\"invalid_token\"", "unknown bearer token")]
+    public async Task Unauthorized_SaysWhyInHeaderAndBody(string? token, string challenge, string body)
+    {
+        // Clients show the 401 body in their error (the TypeScript SDK: "Error POSTing to endpoint: BODY").
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.Endpoint)
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"ping"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        if (token is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await http.SendAsync(request, Ct);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(challenge, response.Headers.WwwAuthenticate.ToString());
+        Assert.Contains(body, await response.Content.ReadAsStringAsync(Ct));
+    }
+
     [Fact]
     public async Task Approval_RolesAndElicitation()
     {
