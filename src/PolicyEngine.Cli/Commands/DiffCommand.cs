@@ -87,10 +87,7 @@ internal sealed class DiffCommand : ICommand
         if (document is null)
         {
             await stderr.WriteLineAsync($"policyengine diff: {path} is not a valid policy").ConfigureAwait(false);
-            foreach (var error in errors)
-            {
-                await stderr.WriteLineAsync(JsonLines.Error(error)).ConfigureAwait(false);
-            }
+            await JsonLines.WriteErrorsAsync(stderr, errors).ConfigureAwait(false);
         }
 
         return document;

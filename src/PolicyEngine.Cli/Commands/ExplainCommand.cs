@@ -27,10 +27,7 @@ internal sealed class ExplainCommand : ICommand
         var document = PolicySource.Read(policyPath, arguments.Option("--format"), out var errors);
         if (document is null)
         {
-            foreach (var error in errors)
-            {
-                await stderr.WriteLineAsync(JsonLines.Error(error)).ConfigureAwait(false);
-            }
+            await JsonLines.WriteErrorsAsync(stderr, errors).ConfigureAwait(false);
 
             return 1;
         }

@@ -36,10 +36,7 @@ internal sealed class ImportCommand : ICommand
         var document = PolicySource.ReadIntercept(bytes, out var errors, options);
         if (document is null)
         {
-            foreach (var error in errors)
-            {
-                await stdout.WriteLineAsync(JsonLines.Error(error)).ConfigureAwait(false);
-            }
+            await JsonLines.WriteErrorsAsync(stdout, errors).ConfigureAwait(false);
 
             return 1;
         }

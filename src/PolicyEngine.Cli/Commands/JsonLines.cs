@@ -26,4 +26,13 @@ internal static class JsonLines
         w.WriteString("pointer", error.Pointer);
         w.WriteString("message", error.Message);
     });
+
+    /// <summary>Writes one <c>{"pointer", "message"}</c> line per problem.</summary>
+    public static async Task WriteErrorsAsync(TextWriter writer, IEnumerable<PolicyError> errors)
+    {
+        foreach (var error in errors)
+        {
+            await writer.WriteLineAsync(Error(error)).ConfigureAwait(false);
+        }
+    }
 }

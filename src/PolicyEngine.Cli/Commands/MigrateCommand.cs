@@ -26,10 +26,7 @@ internal sealed class MigrateCommand : ICommand
         var document = PolicySource.Read(path, arguments.Option("--format"), out var errors);
         if (document is null)
         {
-            foreach (var error in errors)
-            {
-                await stdout.WriteLineAsync(JsonLines.Error(error)).ConfigureAwait(false);
-            }
+            await JsonLines.WriteErrorsAsync(stdout, errors).ConfigureAwait(false);
 
             return 1;
         }

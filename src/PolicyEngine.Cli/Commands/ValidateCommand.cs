@@ -28,10 +28,7 @@ internal sealed class ValidateCommand : ICommand
             return 0;
         }
 
-        foreach (var error in errors)
-        {
-            await stdout.WriteLineAsync(JsonLines.Error(error)).ConfigureAwait(false);
-        }
+        await JsonLines.WriteErrorsAsync(stdout, errors).ConfigureAwait(false);
 
         return 1;
     }

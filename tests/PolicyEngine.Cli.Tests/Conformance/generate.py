@@ -615,7 +615,7 @@ def err(pointer=None, prefix=None, contains=None):
     if contains is not None: e["message_contains"] = contains
     return e
 
-vtopic("design-example-v1", """
+DESIGN_EXAMPLE_V1 = """
 {
   "version": "1",
   "default": "deny",
@@ -629,22 +629,9 @@ vtopic("design-example-v1", """
       "limits":  [ { "counter": "refunds_per_hour", "window": "hour", "max": 10, "scope": "grant" } ]
     }
   }
-}""", {"exit": 0})
-vtopic("design-example-v2", """
-{
-  "version": "2",
-  "default": "deny",
-  "hide": ["delete_account"],
-  "all_tools": { "limits": [ { "counter": "calls_per_minute", "window": "minute", "max": 60, "scope": "grant" } ] },
-  "tools": {
-    "list_customers": {},
-    "create_refund": {
-      "require": [ { "path": "args.reason", "op": "exists", "value": true, "on_deny": "A refund needs a reason" } ],
-      "deny_if": [ { "path": "args.amount", "op": "gt", "value": 10000, "on_deny": "Refunds over 100.00 need a human" } ],
-      "limits":  [ { "counter": "refunds_per_hour", "window": "hour", "max": 10, "scope": "grant" } ]
-    }
-  }
-}""", {"exit": 0})
+}"""
+vtopic("design-example-v1", DESIGN_EXAMPLE_V1, {"exit": 0})
+vtopic("design-example-v2", DESIGN_EXAMPLE_V1.replace('"version": "1"', '"version": "2"', 1), {"exit": 0})
 vtopic("v2-full-valid", """
 {
   "version": "2",
