@@ -21,16 +21,28 @@ internal sealed class DownstreamRelay
 
     private IServiceProvider? _services;
 
+    /// <summary>The client's <c>subscriptions/listen</c> requests (2026-07-28 revision).</summary>
+    public SubscriptionListeners Listeners { get; } = new();
+
     public void Attach(IServiceProvider services) => _services = services;
 
     /// <summary>Whether the upstream notification <paramref name="method"/> is passed on to the client.</summary>
     public static bool IsRelayed(string method) => Array.IndexOf(RelayedNotifications, method) >= 0;
 
-    /// <summary>Sends an upstream notification to the client (dropped while no client is connected yet).</summary>
+    /// <summary>
+    /// Sends an upstream notification to the client (dropped while no client is connected yet). A client on the
+    /// 2026-07-28 revision gets list-changed and resource-updated notifications only on the listens that asked for them.
+    /// </summary>
     public async ValueTask RelayAsync(JsonRpcNotification notification, CancellationToken cancellationToken)
     {
         if (Server is { } server)
         {
+            if (SubscriptionListeners.Carries(notification.Method) && SubscriptionListeners.UsesListen(server.NegotiatedProtocolVersion))
+            {
+                await Listeners.RelayAsync(server, notification, cancellationToken);
+                return;
+            }
+
             await server.SendMessageAsync(new JsonRpcNotification { Method = notification.Method, Params = notification.Params }, cancellationToken);
         }
     }

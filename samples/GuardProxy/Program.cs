@@ -104,10 +104,11 @@ await using (upstream)
                 Version = upstream.ServerInfo?.Version ?? "0.0.0",
             };
             o.ServerInstructions = upstream.ServerInstructions;
+            o.Capabilities = UpstreamRelay.Advertised(upstream.ServerCapabilities);
         })
         .WithStdioServerTransport()
         .WithPolicyEngine();
-    UpstreamRelay.Configure(server, upstream);
+    UpstreamRelay.Configure(server, upstream, downstream.Listeners);
 
     var app = builder.Build();
     downstream.Attach(app.Services);

@@ -26,7 +26,7 @@ public sealed class GuardProxyTests
         public ValueTask DisposeAsync() => Client.DisposeAsync();
     }
 
-    private static async Task<Proxy> StartAsync(string identity, Approver approver = Approver.None, string policy = "everything.json", string format = "json")
+    private static async Task<Proxy> StartAsync(string identity, Approver approver = Approver.None, string policy = "everything.json", string format = "json", string? protocolVersion = null)
     {
         var server = Environment.GetEnvironmentVariable(Variable);
         Assert.SkipWhen(string.IsNullOrEmpty(server), $"{Variable} is not set (.ci/run installs server-everything and sets it)");
@@ -34,7 +34,8 @@ public sealed class GuardProxyTests
         var client = await ConnectStdioAsync(
             "GuardProxy",
             ["--policy", Policy(policy), "--format", format, "--identity", identity, "--", "sh", "-c", "tee -a \"$0\" | exec node \"$1\" stdio", log, server!],
-            approver);
+            approver,
+            protocolVersion: protocolVersion);
         return new Proxy(client, log);
     }
 
@@ -176,6 +177,109 @@ public sealed class GuardProxyTests
         Assert.True((await CallAsync(proxy.Client, "get-sum", new { a = 1, b = 2 })).IsError != true);
         Assert.True((await CallAsync(proxy.Client, "get-sum", new { a = 1, b = 2 })).IsError);
         Assert.DoesNotContain("a secret", proxy.Upstream);
+    }
+
+    [Fact]
+    public async Task ResourceSubscribe_RelayedToTheUpstream_UpdatesReachTheClient()
+    {
+        // resources/subscribe and resources/unsubscribe exist up to the 2025-11-25 revision.
+        await using var proxy = await StartAsync("alice", protocolVersion: "2025-11-25");
+        Assert.True(proxy.Client.ServerCapabilities.Resources?.Subscribe, "the upstream's subscribe capability is not advertised");
+        var uri = (await proxy.Client.ListResourcesAsync(cancellationToken: Ct))[0].Uri;
+
+        var updated = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var subscription = await proxy.Client.SubscribeToResourceAsync(
+            uri,
+            (notification, _) =>
+            {
+                updated.TrySetResult(notification.Uri);
+                return ValueTask.CompletedTask;
+            },
+            cancellationToken: Ct);
+        await using (subscription)
+        {
+            Assert.Contains("\"resources/subscribe\"", proxy.Upstream);
+            await ExpectUpdateAsync(proxy, updated.Task, uri);
+        }
+
+        // Disposing the subscription sent resources/unsubscribe, which the proxy relayed and the upstream answered.
+        Assert.Contains("\"resources/unsubscribe\"", proxy.Upstream);
+    }
+
+    [Fact]
+    public async Task SubscriptionsListen_SubscribesUpstream_UpdatesReachTheListen()
+    {
+        // The 2026-07-28 revision (the SDK client's default) replaced resources/subscribe with one long-lived
+        // subscriptions/listen request; the proxy subscribes upstream for it and tags each update with its id.
+        await using var proxy = await StartAsync("alice");
+        Assert.True(proxy.Client.ServerCapabilities.Resources?.Subscribe, "the upstream's subscribe capability is not advertised");
+        var uri = (await proxy.Client.ListResourcesAsync(cancellationToken: Ct))[0].Uri;
+
+        var acknowledged = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var updated = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var onAck = proxy.Client.RegisterNotificationHandler(NotificationMethods.SubscriptionsAcknowledgedNotification, (n, _) =>
+        {
+            acknowledged.TrySetResult(n.Params);
+            return ValueTask.CompletedTask;
+        });
+        await using var onUpdate = proxy.Client.RegisterNotificationHandler(NotificationMethods.ResourceUpdatedNotification, (n, _) =>
+        {
+            updated.TrySetResult(n.Params);
+            return ValueTask.CompletedTask;
+        });
+
+        using var listening = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var listen = proxy.Client.SendRequestAsync(
+            new JsonRpcRequest
+            {
+                Id = new RequestId("listen-1"),
+                Method = RequestMethods.SubscriptionsListen,
+                Params = new JsonObject { ["notifications"] = new JsonObject { ["resourceSubscriptions"] = new JsonArray(uri) } },
+            },
+            listening.Token);
+        try
+        {
+            var ack = await acknowledged.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            Assert.Equal(uri, ack?["notifications"]?["resourceSubscriptions"]?[0]?.GetValue<string>());
+            Assert.Equal("listen-1", ack?["_meta"]?[MetaKeys.SubscriptionId]?.GetValue<string>());
+            Assert.Contains("\"resources/subscribe\"", proxy.Upstream);
+
+            await ExpectUpdateAsync(proxy, updated.Task.ContinueWith(t => t.Result?["uri"]?.GetValue<string>(), TaskScheduler.Default), uri);
+            Assert.Equal("listen-1", (await updated.Task)?["_meta"]?[MetaKeys.SubscriptionId]?.GetValue<string>());
+        }
+        finally
+        {
+            await listening.CancelAsync();
+        }
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listen);
+
+        // Ending the listen unsubscribes upstream.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!proxy.Upstream.Contains("\"resources/unsubscribe\"", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Contains("\"resources/unsubscribe\"", proxy.Upstream);
+    }
+
+    /// <summary>
+    /// Turns on server-everything's simulated updates, which sends notifications/resources/updated for every subscribed
+    /// URI at once and then every 5 seconds, waits for <paramref name="uri"/>'s, and turns them off again.
+    /// </summary>
+    private static async Task ExpectUpdateAsync(Proxy proxy, Task<string?> updatedUri, string uri)
+    {
+        var on = await CallAsync(proxy.Client, "toggle-subscriber-updates");
+        Assert.True(on.IsError != true, Text(on));
+        try
+        {
+            Assert.Equal(uri, await updatedUri.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        }
+        finally
+        {
+            await CallAsync(proxy.Client, "toggle-subscriber-updates");
+        }
     }
 
     [Fact]

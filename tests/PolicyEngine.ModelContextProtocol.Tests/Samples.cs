@@ -35,7 +35,8 @@ internal static class Samples
         string sample,
         IEnumerable<string> arguments,
         Approver approver = Approver.None,
-        Action<string>? stderr = null) =>
+        Action<string>? stderr = null,
+        string? protocolVersion = null) =>
         ConnectAsync(
             new StdioClientTransport(new StdioClientTransportOptions
             {
@@ -44,11 +45,17 @@ internal static class Samples
                 Arguments = [Dll(sample), .. arguments],
                 StandardErrorLines = stderr ?? (_ => { }),
             }),
-            approver);
+            approver,
+            protocolVersion);
 
-    public static async Task<McpClient> ConnectAsync(IClientTransport transport, Approver approver)
+    /// <summary>Connects the SDK client; <paramref name="protocolVersion"/> pins a revision (default: the latest).</summary>
+    public static async Task<McpClient> ConnectAsync(IClientTransport transport, Approver approver, string? protocolVersion = null)
     {
-        var options = new McpClientOptions { ClientInfo = new Implementation { Name = "PolicyEngine.Tests", Version = "1.0" } };
+        var options = new McpClientOptions
+        {
+            ClientInfo = new Implementation { Name = "PolicyEngine.Tests", Version = "1.0" },
+            ProtocolVersion = protocolVersion,
+        };
         if (approver != Approver.None)
         {
             options.Capabilities = new ClientCapabilities { Elicitation = new ElicitationCapability() };
