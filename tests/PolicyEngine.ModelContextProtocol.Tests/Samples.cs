@@ -106,6 +106,10 @@ internal static class Samples
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+
+            // The sample's own folder: a relative path in its settings (HttpGateway's "policy.json") must not find
+            // another sample's file that the build copied next to this test assembly.
+            WorkingDirectory = Path.GetDirectoryName(Dll(sample))!,
         };
         start.ArgumentList.Add(Dll(sample));
         foreach (var argument in arguments)
