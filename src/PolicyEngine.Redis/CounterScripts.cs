@@ -14,6 +14,28 @@ namespace PolicyEngine.Redis;
 /// </remarks>
 internal static class CounterScripts
 {
+    /// <summary>Comparisons of canonical decimal strings without converting them to numbers (both scripts start with them).</summary>
+    private const string Comparisons = """
+        -- le: a <= b for a non-negative a and any b. lt: a < b for any a and b.
+        local function le(a, b)
+          if string.byte(b, 1) == 45 then return false end
+          if #a ~= #b then return #a < #b end
+          return a <= b
+        end
+        local function lt(a, b)
+          local na, nb = string.byte(a, 1) == 45, string.byte(b, 1) == 45
+          if na ~= nb then return na end
+          if #a ~= #b then
+            if na then return #a > #b end
+            return #a < #b
+          end
+          if na then return a > b end
+          return a < b
+        end
+
+        """;
+
+    /// <summary>Exact decimal arithmetic on canonical decimal strings (uses <see cref="Comparisons"/>).</summary>
     private const string Arithmetic = """
         -- Least-significant-first digits to a canonical decimal string (no leading zeros).
         local function decimal(digits)
@@ -37,13 +59,6 @@ internal static class CounterScripts
             j = j - 1
           end
           return decimal(digits)
-        end
-
-        -- a <= b for a canonical non-negative decimal a and a decimal b that may be negative.
-        local function le(a, b)
-          if string.byte(b, 1) == 45 then return false end
-          if #a ~= #b then return #a < #b end
-          return a <= b
         end
 
         -- max(0, a - b) for canonical non-negative decimals.
@@ -87,7 +102,7 @@ internal static class CounterScripts
     /// converting a number; a sliding window adds its counts as Lua numbers while every term has at most 14 digits
     /// (far below 2^53, so exact), and otherwise with exact decimal arithmetic.
     /// </remarks>
-    public static readonly Script Reserve = new("""
+    public static readonly Script Reserve = new(Comparisons + """
         -- Exact decimal arithmetic, for counts too long to add as Lua numbers (built only when needed).
         local function decimals()
         """ + Arithmetic + """
@@ -102,24 +117,6 @@ internal static class CounterScripts
           if math.abs(serverNow - hostNow) > maxSkew then
             return redis.error_reply('PECLOCKSKEW the host clock differs from the Redis server clock by ' .. string.format('%.0f', hostNow - serverNow) .. ' ms')
           end
-        end
-
-        -- Comparisons of canonical decimal strings, without converting them to numbers.
-        -- le: a <= b for a non-negative a and any b. lt: a < b for any a and b.
-        local function le(a, b)
-          if string.byte(b, 1) == 45 then return false end
-          if #a ~= #b then return #a < #b end
-          return a <= b
-        end
-        local function lt(a, b)
-          local na, nb = string.byte(a, 1) == 45, string.byte(b, 1) == 45
-          if na ~= nb then return na end
-          if #a ~= #b then
-            if na then return #a > #b end
-            return #a < #b
-          end
-          if na then return a > b end
-          return a < b
         end
 
         -- Each key is loaded once (HGETALL: field, count, field, count, ...; field 'h' is the horizon, the newest bucket
@@ -290,7 +287,7 @@ internal static class CounterScripts
     /// Returns charges: KEYS[i] and ARGV[2i-1] (amount), ARGV[2i] (bucket start). A bucket that no longer exists is
     /// left alone (never recreated); a count never goes below zero.
     /// </summary>
-    public static readonly Script Release = new(Arithmetic + """
+    public static readonly Script Release = new(Comparisons + Arithmetic + """
         for i = 1, #KEYS do
           local field = ARGV[2 * i]
           local current = redis.call('HGET', KEYS[i], field)

@@ -210,7 +210,7 @@ public sealed class InMemoryCounterStore : ICounterStore
         {
             ref readonly var slot = ref slots[i];
             var cell = cells[i];
-            var used = cell.Forgot(slot.ReadFrom) ? 0 : cell.Sum(slot.ReadFrom, slot.BucketStart);
+            var used = cell.Sum(slot.ReadFrom, slot.BucketStart);
             for (var j = 0; j < i; j++)
             {
                 if (ReferenceEquals(cells[j], cell) && slots[j].BucketStart >= slot.ReadFrom && slots[j].BucketStart <= slot.BucketStart)
