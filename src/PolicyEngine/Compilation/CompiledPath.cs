@@ -79,7 +79,7 @@ internal sealed class CompiledPath
                     JsonElement next = default;
                     foreach (var property in value.EnumerateObject())
                     {
-                        if (property.NameEquals(_utf8Names[i]))
+                        if (StringValue.NameEquals(property, _utf8Names[i], _names[i]))
                         {
                             if (found)
                             {

@@ -46,4 +46,52 @@ internal static class StringValue
 
         return buffer[..length];
     }
+
+    /// <summary>The property's name as UTF-16 code units, lone surrogates included (<see cref="JsonProperty.Name"/> throws on them).</summary>
+    public static string GetName(JsonProperty property)
+    {
+        var body = JsonStringCursor.StripQuotes(JsonMarshal.GetRawUtf8PropertyName(property));
+        if (body.IndexOf((byte)'\\') < 0)
+        {
+            return Encoding.UTF8.GetString(body);
+        }
+
+        var builder = new StringBuilder(body.Length);
+        var cursor = new JsonStringCursor(body);
+        while (cursor.TryNext(out var unit))
+        {
+            builder.Append(unit);
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>
+    /// Whether the property's name is <paramref name="name"/> (given also as <paramref name="utf8"/>), comparing code
+    /// units exactly and never throwing (<see cref="JsonProperty.NameEquals(ReadOnlySpan{byte})"/> throws on an escaped
+    /// lone surrogate, which an agent can send).
+    /// </summary>
+    public static bool NameEquals(JsonProperty property, ReadOnlySpan<byte> utf8, string name)
+    {
+        var body = JsonStringCursor.StripQuotes(JsonMarshal.GetRawUtf8PropertyName(property));
+        if (body.IndexOf((byte)'\\') < 0)
+        {
+            // Without escapes the raw bytes are the name; a valid UTF-8 name has one encoding.
+            return body.SequenceEqual(utf8);
+        }
+
+        var cursor = new JsonStringCursor(body);
+        var index = 0;
+        while (cursor.TryNext(out var unit))
+        {
+            if (index >= name.Length || name[index] != unit)
+            {
+                return false;
+            }
+
+            index++;
+        }
+
+        return index == name.Length;
+    }
 }

@@ -46,7 +46,10 @@ public sealed class DecisionEvent : EventArgs
     /// <summary>The version of the policy that decided.</summary>
     public string PolicyVersion => Decision.PolicyVersion;
 
-    /// <summary>Lowercase hex SHA-256 of the arguments' canonical JSON (keys sorted, numbers normalised).</summary>
+    /// <summary>
+    /// Lowercase hex SHA-256 of the arguments' canonical JSON (keys sorted, numbers normalised, lone surrogates kept as
+    /// escapes); empty when the arguments could not be read at all (the decision is then a deny by <c>(invalid arguments)</c>).
+    /// </summary>
     public string ArgumentsSha256 { get; }
 
     /// <summary>The top-level argument names, sorted ordinally.</summary>

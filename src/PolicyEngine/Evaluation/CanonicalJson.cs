@@ -231,60 +231,88 @@ internal static class CanonicalJson
                     cursor = lookahead;
                     int written = new Rune(unit, low).EncodeToUtf8(utf8);
                     sink.Write(utf8[..written]);
+                    continue;
                 }
-                else
-                {
-                    WriteUnicodeEscape(ref sink, unit);
-                }
-
-                continue;
             }
 
-            if (char.IsLowSurrogate(unit))
-            {
-                WriteUnicodeEscape(ref sink, unit);
-                continue;
-            }
-
-            switch (unit)
-            {
-                case '"':
-                    sink.Write("\\\""u8);
-                    break;
-                case '\\':
-                    sink.Write("\\\\"u8);
-                    break;
-                case '\b':
-                    sink.Write("\\b"u8);
-                    break;
-                case '\f':
-                    sink.Write("\\f"u8);
-                    break;
-                case '\n':
-                    sink.Write("\\n"u8);
-                    break;
-                case '\r':
-                    sink.Write("\\r"u8);
-                    break;
-                case '\t':
-                    sink.Write("\\t"u8);
-                    break;
-                default:
-                    if (unit < 0x20)
-                    {
-                        WriteUnicodeEscape(ref sink, unit);
-                    }
-                    else
-                    {
-                        int written = new Rune(unit).EncodeToUtf8(utf8);
-                        sink.Write(utf8[..written]);
-                    }
-
-                    break;
-            }
+            WriteUnit(ref sink, unit, utf8);
         }
 
         sink.Write((byte)'"');
+    }
+
+    /// <summary>
+    /// Writes a .NET string as a JSON string in the same canonical escaping as <see cref="WriteString(ref ByteSink, ReadOnlySpan{byte})"/>:
+    /// lone surrogates become <c>\udxxx</c> escapes instead of U+FFFD, so different strings always give different bytes
+    /// (<see cref="System.Text.Json.Utf8JsonWriter"/> would replace them and merge distinct names).
+    /// </summary>
+    internal static void WriteString(ref ByteSink sink, ReadOnlySpan<char> value)
+    {
+        sink.Write((byte)'"');
+        Span<byte> utf8 = stackalloc byte[4];
+        for (int i = 0; i < value.Length; i++)
+        {
+            char unit = value[i];
+            if (char.IsHighSurrogate(unit) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                int written = new Rune(unit, value[i + 1]).EncodeToUtf8(utf8);
+                sink.Write(utf8[..written]);
+                i++;
+                continue;
+            }
+
+            WriteUnit(ref sink, unit, utf8);
+        }
+
+        sink.Write((byte)'"');
+    }
+
+    /// <summary>Writes one UTF-16 code unit that is not part of a surrogate pair.</summary>
+    private static void WriteUnit(ref ByteSink sink, char unit, scoped Span<byte> utf8)
+    {
+        if (char.IsSurrogate(unit))
+        {
+            // A lone surrogate is kept as an escape rather than replaced, so different strings never collide.
+            WriteUnicodeEscape(ref sink, unit);
+            return;
+        }
+
+        switch (unit)
+        {
+            case '"':
+                sink.Write("\\\""u8);
+                break;
+            case '\\':
+                sink.Write("\\\\"u8);
+                break;
+            case '\b':
+                sink.Write("\\b"u8);
+                break;
+            case '\f':
+                sink.Write("\\f"u8);
+                break;
+            case '\n':
+                sink.Write("\\n"u8);
+                break;
+            case '\r':
+                sink.Write("\\r"u8);
+                break;
+            case '\t':
+                sink.Write("\\t"u8);
+                break;
+            default:
+                if (unit < 0x20)
+                {
+                    WriteUnicodeEscape(ref sink, unit);
+                }
+                else
+                {
+                    int written = new Rune(unit).EncodeToUtf8(utf8);
+                    sink.Write(utf8[..written]);
+                }
+
+                break;
+        }
     }
 
     private static void WriteUnicodeEscape(ref ByteSink sink, char unit)

@@ -104,12 +104,19 @@ public sealed class PolicyEvaluator
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
         var policy = Policy;
-        if (policy.FixedDecision(tool, args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null, out var match) is { } known)
+        Decision decision;
+        try
         {
-            return Finish(identity, tool, args, null, known);
+            decision = policy.FixedDecision(tool, args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null, out var match)
+                ?? DecideSync(policy, match, identity, tool, args, null);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Nothing escapes Evaluate: an element of a disposed JsonDocument throws on its first read.
+            return Finish(identity, tool, default, null, policy.UnreadableArguments);
         }
 
-        return Finish(identity, tool, args, null, DecideSync(policy, match, identity, tool, args, null));
+        return Finish(identity, tool, args, null, decision);
     }
 
     /// <summary>Decides whether the call may run, with arguments in the MCP SDK's shape.</summary>
@@ -123,12 +130,18 @@ public sealed class PolicyEvaluator
         ArgumentNullException.ThrowIfNull(tool);
         args ??= EmptyArguments;
         var policy = Policy;
-        if (policy.FixedDecision(tool, argsAreObject: true, out var match) is { } known)
+        Decision decision;
+        try
         {
-            return Finish(identity, tool, default, args, known);
+            decision = policy.FixedDecision(tool, argsAreObject: true, out var match) ?? DecideSync(policy, match, identity, tool, default, args);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A host's dictionary that throws while enumerated, or values of a disposed JsonDocument.
+            return Finish(identity, tool, default, null, policy.UnreadableArguments);
         }
 
-        return Finish(identity, tool, default, args, DecideSync(policy, match, identity, tool, default, args));
+        return Finish(identity, tool, default, args, decision);
     }
 
     /// <summary>Decides asynchronously, using the stores' asynchronous paths and the store timeout.</summary>
@@ -141,7 +154,17 @@ public sealed class PolicyEvaluator
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
-        var decision = await DecideAsync(Policy, identity, tool, args, null, cancellationToken).ConfigureAwait(false);
+        var policy = Policy;
+        Decision decision;
+        try
+        {
+            decision = await DecideAsync(policy, identity, tool, args, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return Finish(identity, tool, default, null, policy.UnreadableArguments);
+        }
+
         return Finish(identity, tool, args, null, decision);
     }
 
@@ -156,7 +179,17 @@ public sealed class PolicyEvaluator
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
         args ??= EmptyArguments;
-        var decision = await DecideAsync(Policy, identity, tool, default, args, cancellationToken).ConfigureAwait(false);
+        var policy = Policy;
+        Decision decision;
+        try
+        {
+            decision = await DecideAsync(policy, identity, tool, default, args, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return Finish(identity, tool, default, null, policy.UnreadableArguments);
+        }
+
         return Finish(identity, tool, default, args, decision);
     }
 
@@ -435,31 +468,7 @@ public sealed class PolicyEvaluator
 
     internal static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
 
-    private static JsonElement ToElement(IReadOnlyDictionary<string, JsonElement> dictionary)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            foreach (var (name, value) in dictionary)
-            {
-                writer.WritePropertyName(name);
-                if (value.ValueKind == JsonValueKind.Undefined)
-                {
-                    writer.WriteNullValue();
-                }
-                else
-                {
-                    value.WriteTo(writer);
-                }
-            }
-
-            writer.WriteEndObject();
-        }
-
-        using var document = JsonDocument.Parse(buffer.WrittenMemory);
-        return document.RootElement.Clone();
-    }
+    private static JsonElement ToElement(IReadOnlyDictionary<string, JsonElement> dictionary) => JsonObjects.Create(null, dictionary);
 
     private static CompiledApproval? NeededApproval(CompiledRules? rules, in EvaluationContext context)
     {
@@ -809,24 +818,9 @@ public sealed class PolicyEvaluator
         return new Decision(DecisionKind.NeedsApproval, approval.Reason, approval.Pointer, policy.Version, approval: request);
     }
 
-    /// <summary>SHA-256 of (policy version, identity id, tool, canonical arguments), each part length-prefixed.</summary>
-    private static string Fingerprint(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        AppendPart(hash, Encoding.UTF8.GetBytes(policy.Version));
-        AppendPart(hash, Encoding.UTF8.GetBytes(identity.Id));
-        AppendPart(hash, Encoding.UTF8.GetBytes(tool));
-        AppendPart(hash, CanonicalArguments(args, dictionary));
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    private static void AppendPart(IncrementalHash hash, byte[] part)
-    {
-        Span<byte> length = stackalloc byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(length, part.Length);
-        hash.AppendData(length);
-        hash.AppendData(part);
-    }
+    /// <summary>The approval id of this exact call (see <see cref="ApprovalFingerprint"/>).</summary>
+    private static string Fingerprint(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary) =>
+        ApprovalFingerprint.Compute(policy.Version, identity.Id, tool, CanonicalArguments(args, dictionary));
 
     private static byte[] CanonicalArguments(JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
     {
@@ -884,10 +878,13 @@ public sealed class PolicyEvaluator
 
     private void Publish(EventHandler<DecisionEvent> handlers, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, Decision decision)
     {
+        // Arguments that cannot be read (a disposed JsonDocument, a throwing dictionary) still give an event: the
+        // decision is what the audit trail must not lose.
+        var sha256 = string.Empty;
+        var names = new List<string>();
         try
         {
-            var canonical = CanonicalArguments(args, dictionary);
-            var names = new List<string>();
+            sha256 = Convert.ToHexStringLower(SHA256.HashData(CanonicalArguments(args, dictionary)));
             if (dictionary is not null)
             {
                 names.AddRange(dictionary.Keys);
@@ -896,13 +893,21 @@ public sealed class PolicyEvaluator
             {
                 foreach (var property in args.EnumerateObject())
                 {
-                    names.Add(property.Name);
+                    names.Add(StringValue.GetName(property));
                 }
             }
 
             names.Sort(StringComparer.Ordinal);
-            var record = new DecisionEvent(_time.GetUtcNow(), identity.Id, tool, decision, Convert.ToHexStringLower(SHA256.HashData(canonical)), names);
-            handlers(this, record);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            sha256 = string.Empty;
+            names.Clear();
+        }
+
+        try
+        {
+            handlers(this, new DecisionEvent(_time.GetUtcNow(), identity.Id, tool, decision, sha256, names));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Frozen;
 using System.Security.Claims;
 using System.Text.Json;
@@ -12,8 +11,6 @@ namespace PolicyEngine;
 /// </summary>
 public sealed class PolicyIdentity
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = false };
-
     /// <summary>Creates an identity with no attributes other than its id.</summary>
     /// <param name="id">The grant or subject id; may be empty but not <see langword="null"/>.</param>
     public PolicyIdentity(string id)
@@ -28,39 +25,18 @@ public sealed class PolicyIdentity
     {
         ArgumentNullException.ThrowIfNull(id);
         Id = id;
-        var buffer = new ArrayBufferWriter<byte>(64);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("id", id);
-            if (attributes is not null)
-            {
-                foreach (var (name, value) in attributes)
-                {
-                    if (name == "id")
-                    {
-                        continue;
-                    }
-
-                    writer.WritePropertyName(name);
-                    value.WriteTo(writer);
-                }
-            }
-
-            writer.WriteEndObject();
-        }
-
-        Attributes = JsonDocument.Parse(buffer.WrittenMemory).RootElement.Clone();
+        Attributes = Evaluation.JsonObjects.Create(id, attributes);
 
         // Indexes built once so identity paths cost a hash lookup, and "roles contains admin" a set lookup.
         var table = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         var sets = new Dictionary<string, FrozenSet<string>>(StringComparer.Ordinal);
         foreach (var property in Attributes.EnumerateObject())
         {
-            table[property.Name] = property.Value;
+            var name = Compilation.StringValue.GetName(property);
+            table[name] = property.Value;
             if (property.Value.ValueKind == JsonValueKind.Array && StringSet(property.Value) is { } set)
             {
-                sets[property.Name] = set;
+                sets[name] = set;
             }
         }
 
