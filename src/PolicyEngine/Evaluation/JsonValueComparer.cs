@@ -22,6 +22,51 @@ internal static class JsonValueComparer
     /// <summary>Objects up to this size are matched pairwise (no allocation); larger ones are sorted first.</summary>
     private const int SmallObject = 16;
 
+    /// <summary>
+    /// True when <paramref name="element"/> nests containers deeper than <see cref="MaxDepth"/>: past that depth
+    /// equality and canonical JSON read text as written, so two spellings of one such value are not recognised as equal.
+    /// </summary>
+    public static bool IsDeeperThanMaxDepth(JsonElement element) => HasContainerAtMaxDepth(element, 0);
+
+    private static bool HasContainerAtMaxDepth(JsonElement element, int depth)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                if (depth >= MaxDepth)
+                {
+                    return true;
+                }
+
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (HasContainerAtMaxDepth(property.Value, depth + 1))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case JsonValueKind.Array:
+                if (depth >= MaxDepth)
+                {
+                    return true;
+                }
+
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (HasContainerAtMaxDepth(item, depth + 1))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+
     /// <summary>True when both elements have the same JSON type and value. Never throws.</summary>
     public static bool DeepEquals(JsonElement a, JsonElement b) => DeepEquals(a, b, 0);
 

@@ -49,7 +49,7 @@ internal static class PathUnder
             segments.Add(segment.ToString());
         }
 
-        root = new NormalizedPath(drive, segments.ToArray());
+        root = new NormalizedPath(drive, segments.ToArray(), windowsStyle: directory.Contains('\\', StringComparison.Ordinal));
         return true;
     }
 
@@ -105,6 +105,61 @@ internal static class PathUnder
 
         return matched == rootSegments.Length;
     }
+
+    /// <summary>
+    /// True when <paramref name="argument"/> is written in a form that is harmless lexically but that a tool might
+    /// decode or normalise into something else, so that a strict <c>path_under</c> refuses it whatever its lexical
+    /// answer: a leading <c>//</c> or <c>\\</c> (UNC and implementation-defined roots); a backslash when the directory
+    /// is a POSIX one (on POSIX it is a file name character, elsewhere a separator); a percent-encoded byte
+    /// (<c>%2e%2e</c>); a control character (NUL, newline, DEL); a Unicode look-alike of a dot or a slash (full-width
+    /// full stop, one-dot leader, fraction slash ...) that a tool's Unicode normalisation could turn into <c>.</c> or
+    /// <c>/</c>; a segment other than <c>.</c> and <c>..</c> that ends in a dot or a space (Windows drops them, so
+    /// <c>.. </c> and <c>...</c> can mean <c>..</c>). Never allocates and never throws.
+    /// </summary>
+    public static bool IsUnusual(ReadOnlySpan<char> argument, in NormalizedPath root)
+    {
+        if (argument.Length >= 2 && IsSeparator(argument[0]) && IsSeparator(argument[1]))
+        {
+            return true;
+        }
+
+        for (int i = 0; i < argument.Length; i++)
+        {
+            char c = argument[i];
+            if (c < 0x20 || c == 0x7F || IsLookAlike(c) || (c == '\\' && !root.WindowsStyle))
+            {
+                return true;
+            }
+
+            if (c == '%' && i + 2 < argument.Length && char.IsAsciiHexDigit(argument[i + 1]) && char.IsAsciiHexDigit(argument[i + 2]))
+            {
+                return true;
+            }
+        }
+
+        ReadOnlySpan<char> rest = argument;
+        while (NextSegment(ref rest, out ReadOnlySpan<char> segment))
+        {
+            if (!IsDot(segment) && !IsDotDot(segment) && segment[^1] is '.' or ' ')
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Characters that Unicode compatibility normalisation (NFKC) or a lenient decoder may turn into a dot or a separator.</summary>
+    private static bool IsLookAlike(char c) => c switch
+    {
+        '\u2024' or '\u2025' or '\u2026' => true,             // one-dot leader, two-dot leader, ellipsis
+        '\uFE52' or '\uFF0E' or '\u3002' or '\uFF61' => true, // small, full-width, ideographic, half-width ideographic full stops
+        '\u2044' or '\u2215' or '\u29F8' or '\uFF0F' or '\uFE68' => true, // fraction slash, division slash, big solidus, full-width solidus, small reverse solidus
+        '\u2216' or '\u29F5' or '\u29F9' or '\uFF3C' => true, // set minus, reverse solidus operator, big reverse solidus, full-width reverse solidus
+        '\u00A0' or '\u2000' or '\u2001' or '\u2002' or '\u2003' or '\u2004' or '\u2005' or '\u2006' or '\u2007' or '\u2008' or '\u2009' or '\u200A' or '\u202F' or '\u205F' or '\u3000' => true, // spaces NFKC turns into U+0020
+        '\u200B' or '\u200C' or '\u200D' or '\u2060' or '\uFEFF' => true, // invisible characters
+        _ => false,
+    };
 
     private static bool IsSeparator(char c) => c is '/' or '\\';
 

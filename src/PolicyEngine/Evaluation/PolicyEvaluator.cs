@@ -537,6 +537,12 @@ public sealed class PolicyEvaluator
                         return new Decision(DecisionKind.Deny, $"the argument {rule.Scope[5..]} {why}; the limit \"{rule.Counter}\" is counted per value of it", limit.Pointer, policy.Version);
                     }
 
+                    if (value.ValueKind is JsonValueKind.Object or JsonValueKind.Array && JsonValueComparer.IsDeeperThanMaxDepth(value))
+                    {
+                        // Canonical JSON keeps text past that depth as written, so respelling it would open a new counter.
+                        return new Decision(DecisionKind.Deny, $"the argument {rule.Scope[5..]} is nested deeper than {JsonValueComparer.MaxDepth} levels; the limit \"{rule.Counter}\" is counted per value of it", limit.Pointer, policy.Version);
+                    }
+
                     // Strings keep their text; other values their canonical JSON, tagged so "5" and 5 differ.
                     key = CounterKey(rule, value.ValueKind == JsonValueKind.String
                         ? "s" + new string(StringValue.GetChars(value, []))

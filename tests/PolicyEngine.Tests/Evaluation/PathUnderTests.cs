@@ -185,4 +185,50 @@ public class PathUnderTests
             return !Under(climbing + suffix, root) && !Under(climbing + suffix, "/");
         });
     }
+    private static bool Unusual(string argument, string root)
+    {
+        Assert.True(PathUnder.TryNormalizeRoot(root, out NormalizedPath normalized));
+        return PathUnder.IsUnusual(argument, in normalized);
+    }
+
+    [Theory]
+    [InlineData("//workspace/a", "/workspace")]             // implementation-defined root / UNC
+    [InlineData("\\\\server\\share\\x", "C:\\work")]   // UNC
+    [InlineData("/\\workspace/a", "/workspace")]
+    [InlineData("/workspace\\a", "/workspace")]            // backslash under a POSIX directory
+    [InlineData("/workspace/%2e%2e/etc", "/workspace")]      // percent-encoded dots
+    [InlineData("/workspace/%2F..%2Fetc", "/workspace")]
+    [InlineData("/workspace/a%00", "/workspace")]
+    [InlineData("/workspace/\uFF0E\uFF0E/etc", "/workspace")] // full-width full stops
+    [InlineData("/workspace/\u2024\u2024/etc", "/workspace")] // one-dot leaders
+    [InlineData("/workspace/\u2025/etc", "/workspace")]      // two-dot leader
+    [InlineData("/workspace\uFF0F..\uFF0Fetc", "/workspace")] // full-width solidus
+    [InlineData("/workspace/.. /etc", "/workspace")]          // a segment ending in a space
+    [InlineData("/workspace/.../etc", "/workspace")]          // a segment ending in a dot
+    [InlineData("/workspace/file.", "/workspace")]
+    [InlineData("C:\\work\\.. \\x", "C:\\work")]
+    [InlineData("/workspace/a\nb", "/workspace")]           // control characters
+    [InlineData("/workspace/a\u007Fb", "/workspace")]
+    [InlineData("/workspace/a\u0000", "/workspace")]
+    [InlineData("/workspace/\u200B../etc", "/workspace")]    // zero-width space
+    public void IsUnusual_FormsAToolMightReadDifferently_ReturnsTrue(string argument, string root)
+    {
+        Assert.True(Unusual(argument, root));
+    }
+
+    [Theory]
+    [InlineData("/workspace/a/b.txt", "/workspace")]
+    [InlineData("/workspace/./a/../b", "/workspace")]
+    [InlineData("/workspace/.hidden", "/workspace")]
+    [InlineData("/workspace/100%", "/workspace")]            // a percent sign that encodes nothing
+    [InlineData("/workspace/%zz", "/workspace")]
+    [InlineData("/workspace/caf\u00E9/r\u00E9sum\u00E9.pdf", "/workspace")]
+    [InlineData("C:\\work\\a\\b", "C:\\work")]               // backslashes under a Windows directory
+    [InlineData("C:/work/a", "C:\\work")]
+    [InlineData("\\work\\a", "\\work")]
+    [InlineData("/workspace/a b/c", "/workspace")]
+    public void IsUnusual_OrdinaryPaths_ReturnsFalse(string argument, string root)
+    {
+        Assert.False(Unusual(argument, root));
+    }
 }

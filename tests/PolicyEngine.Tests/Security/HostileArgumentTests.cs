@@ -85,6 +85,27 @@ public class HostileArgumentTests
                 .Label($"{text}: {byElement.Kind} {byElement.Rule} vs {byDictionary.Kind} {byDictionary.Rule}");
         });
 
+    [Fact]
+    public void Evaluate_ScopeValueNestedPastTheCanonicalDepth_IsDeniedRatherThanCountedBySpelling()
+    {
+        // Past 256 levels canonical JSON keeps the text as written: "1" and "1.0" there would open two counters.
+        const string policy = """{"version":"2","default":"allow","tools":{"t":{"limits":[{"counter":"c","window":"minute","max":1,"scope":"args.k"}]}}}""";
+        var evaluator = TestPolicies.Evaluator(policy);
+        var alice = new PolicyIdentity("alice");
+        string Nested(int depth, string leaf) => """{"k":""" + new string('[', depth) + leaf + new string(']', depth) + "}";
+
+        var deep = evaluator.Evaluate(alice, "t", TestPolicies.Args(Nested(257, "1")));
+        var respelled = evaluator.Evaluate(alice, "t", TestPolicies.Args(Nested(257, "1.0")));
+
+        Assert.Equal((DecisionKind.Deny, "/tools/t/limits/0"), (deep.Kind, deep.Rule));
+        Assert.Contains("nested deeper than 256 levels", deep.Reason, StringComparison.Ordinal);
+        Assert.Equal(DecisionKind.Deny, respelled.Kind);
+
+        // At the depth canonical JSON still normalises, the two spellings are one value and share one counter.
+        Assert.Equal(DecisionKind.Allow, evaluator.Evaluate(alice, "t", TestPolicies.Args(Nested(256, "1"))).Kind);
+        Assert.Equal(DecisionKind.RateLimited, evaluator.Evaluate(alice, "t", TestPolicies.Args(Nested(256, "1.0"))).Kind);
+    }
+
     private sealed class ThrowingDictionary : IReadOnlyDictionary<string, JsonElement>
     {
         public JsonElement this[string key] => throw new InvalidOperationException("broken");
