@@ -30,5 +30,11 @@ public sealed class CounterReservation
     public bool IsCompleted => Volatile.Read(ref _completed) != 0;
 
     /// <summary>Marks the reservation completed; <see langword="true"/> only for the first caller.</summary>
+    /// <summary>
+    /// The evaluator whose decision carries this reservation: only it may complete it, so a decision handed to another
+    /// evaluator (whose store may hold the same keys) can never refund quota that evaluator did not charge.
+    /// </summary>
+    internal object? Issuer { get; set; }
+
     internal bool TryComplete() => Interlocked.Exchange(ref _completed, 1) == 0;
 }

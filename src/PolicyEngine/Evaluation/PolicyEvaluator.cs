@@ -195,7 +195,7 @@ public sealed class PolicyEvaluator
 
     /// <summary>
     /// Commits (the call succeeded) or rolls back (it failed) what the decision reserved. Only the first call for a
-    /// decision has an effect; a rollback returns exactly what was reserved and never touches a later window.
+    /// decision has an effect, and only on the evaluator that made the decision (another evaluator ignores it); a rollback returns exactly what was reserved and never touches a later window.
     /// Never throws for a store fault (the quota then stays spent: the safe side).
     /// </summary>
     /// <param name="decision">A decision returned by this evaluator.</param>
@@ -203,7 +203,7 @@ public sealed class PolicyEvaluator
     public void Complete(Decision decision, bool succeeded)
     {
         ArgumentNullException.ThrowIfNull(decision);
-        if (decision.Reservation is not { } reservation || !reservation.TryComplete() || succeeded)
+        if (decision.Reservation is not { } reservation || !ReferenceEquals(reservation.Issuer, this) || !reservation.TryComplete() || succeeded)
         {
             return;
         }
@@ -226,7 +226,7 @@ public sealed class PolicyEvaluator
     public async ValueTask CompleteAsync(Decision decision, bool succeeded, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(decision);
-        if (decision.Reservation is not { } reservation || !reservation.TryComplete() || succeeded)
+        if (decision.Reservation is not { } reservation || !ReferenceEquals(reservation.Issuer, this) || !reservation.TryComplete() || succeeded)
         {
             return;
         }
@@ -804,8 +804,15 @@ public sealed class PolicyEvaluator
             ? new Decision(DecisionKind.Allow, "limits were not enforced: the counter store is unavailable", plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, unenforced: true)
             : policy.StoreUnavailable;
 
-    private static Decision Admitted(Policy policy, in Plan plan, in CounterResult result) =>
-        new(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
+    private Decision Admitted(Policy policy, in Plan plan, in CounterResult result)
+    {
+        if (result.Reservation is { } reservation)
+        {
+            reservation.Issuer ??= this;
+        }
+
+        return new(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
+    }
 
     private static Decision RateLimited(Policy policy, in Plan plan, in CounterResult result)
     {
