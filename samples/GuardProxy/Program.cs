@@ -27,12 +27,16 @@ builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Logging.SetMinimumLevel(LogLevel.Information);
 builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
 
+// The guard's decisions (denials at Information, with their rule, "(hidden)" included) are the host's audit trail.
 using var loggerFactory = LoggerFactory.Create(b => b
     .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
-    .SetMinimumLevel(LogLevel.Warning));
+    .SetMinimumLevel(LogLevel.Warning)
+    .AddFilter("PolicyEngine", LogLevel.Information));
 var log = loggerFactory.CreateLogger("GuardProxy");
 
 // Validate the policy before starting anything: a bad policy must never run an unguarded upstream.
+// A call to a tool the upstream does not list is answered by the proxy itself, exactly as a call to a hidden tool.
+var upstreamTools = new UpstreamTools();
 PolicyGuard guard;
 try
 {
@@ -43,6 +47,7 @@ try
             Format = options.Format,
             DocumentLoader = PolicyFormats.LoaderFor(options.Format),
             Identity = options.Identity ?? "anonymous",
+            ToolExists = (context, ct) => upstreamTools.ContainsAsync(context.Params!.Name, ct),
         },
         loggerFactory.CreateLogger<PolicyGuard>());
 }
@@ -66,7 +71,15 @@ try
                 StandardErrorLines = line => Console.Error.WriteLine($"[upstream] {line}"),
             }),
             DownstreamRelay.IsRelayed,
-            downstream.RelayAsync),
+            (notification, ct) =>
+            {
+                if (notification.Method == NotificationMethods.ToolListChangedNotification)
+                {
+                    upstreamTools.Invalidate();
+                }
+
+                return downstream.RelayAsync(notification, ct);
+            }),
         new McpClientOptions
         {
             ClientInfo = new Implementation { Name = "GuardProxy", Version = "0.1.0" },
@@ -94,6 +107,7 @@ catch (Exception ex)
 
 await using (upstream)
 {
+    upstreamTools.Attach(upstream);
     builder.Services.AddSingleton(guard);
     var server = builder.Services
         .AddMcpServer(o =>
@@ -108,7 +122,7 @@ await using (upstream)
         })
         .WithStdioServerTransport()
         .WithPolicyEngine();
-    UpstreamRelay.Configure(server, upstream, downstream.Listeners);
+    UpstreamRelay.Configure(server, upstream, downstream.Listeners, upstreamTools);
 
     var app = builder.Build();
     downstream.Attach(app.Services);

@@ -94,6 +94,51 @@ internal abstract class RawMcp : IAsyncDisposable
         return session;
     }
 
+    /// <summary>Starts <c>dotnet DLL ARGS</c> (a stdio sample) and speaks raw JSON-RPC on its stdio; stderr goes to <paramref name="stderr"/>.</summary>
+    public static async Task<RawMcp> StartStdioAsync(string sample, IEnumerable<string> arguments, System.Collections.Concurrent.ConcurrentQueue<string> stderr)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Samples.Dll(sample));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) stderr.Enqueue(e.Data); };
+        process.BeginErrorReadLine();
+        var owner = new ProcessOwner(process);
+        try
+        {
+            return await OverStreamsAsync(process.StandardInput.BaseStream, process.StandardOutput.BaseStream, owner);
+        }
+        catch
+        {
+            await owner.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed class ProcessOwner(System.Diagnostics.Process process) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            await process.WaitForExitAsync(CancellationToken.None);
+            process.Dispose();
+        }
+    }
+
     /// <summary>Streamable HTTP with a bearer token.</summary>
     public static async Task<RawMcp> OverHttpAsync(Uri endpoint, string token)
     {
