@@ -108,6 +108,22 @@ catch (Exception ex)
 await using (upstream)
 {
     upstreamTools.Attach(upstream);
+    string? instructions;
+    try
+    {
+        instructions = UpstreamTools.InstructionsWithout(
+            upstream.ServerInstructions,
+            await upstreamTools.NamesAsync(CancellationToken.None),
+            guard.Evaluator,
+            guard.ResolveIdentity(null, null));
+    }
+    catch (Exception ex)
+    {
+        log.LogError("cannot list the upstream server's tools: {Problem}", ex.Message);
+        guard.Dispose();
+        return 1;
+    }
+
     builder.Services.AddSingleton(guard);
     var server = builder.Services
         .AddMcpServer(o =>
@@ -117,7 +133,7 @@ await using (upstream)
                 Name = $"GuardProxy ({upstream.ServerInfo?.Name ?? "upstream"})",
                 Version = upstream.ServerInfo?.Version ?? "0.0.0",
             };
-            o.ServerInstructions = upstream.ServerInstructions;
+            o.ServerInstructions = instructions;
             o.Capabilities = UpstreamRelay.Advertised(upstream.ServerCapabilities);
         })
         .WithStdioServerTransport()

@@ -45,7 +45,11 @@ internal sealed class UpstreamTools
     }
 
     /// <summary>Whether the upstream has a tool named <paramref name="name"/>.</summary>
-    public async ValueTask<bool> ContainsAsync(string name, CancellationToken cancellationToken)
+    public async ValueTask<bool> ContainsAsync(string name, CancellationToken cancellationToken) =>
+        (await NamesAsync(cancellationToken)).Contains(name);
+
+    /// <summary>The upstream's tool names, fetched (every page) when not known.</summary>
+    public async ValueTask<IReadOnlySet<string>> NamesAsync(CancellationToken cancellationToken)
     {
         HashSet<string>? names;
         int generation;
@@ -70,6 +74,28 @@ internal sealed class UpstreamTools
             }
         }
 
-        return names.Contains(name);
+        return names;
+    }
+
+    /// <summary>
+    /// The upstream's server instructions without the lines that name a tool the policy hides from
+    /// <paramref name="identity"/> (server-everything's, for one, name its tools): instructions are text for the agent,
+    /// and a hidden tool must not show through them. <see langword="null"/> stays <see langword="null"/>.
+    /// </summary>
+    public static string? InstructionsWithout(string? instructions, IEnumerable<string> tools, PolicyEvaluator evaluator, PolicyIdentity identity)
+    {
+        if (string.IsNullOrEmpty(instructions))
+        {
+            return instructions;
+        }
+
+        var hidden = tools.Where(t => !evaluator.IsVisible(identity, t)).ToList();
+        if (hidden.Count == 0)
+        {
+            return instructions;
+        }
+
+        var kept = instructions.Split('\n').Where(line => !hidden.Any(t => line.Contains(t, StringComparison.Ordinal)));
+        return string.Join('\n', kept);
     }
 }

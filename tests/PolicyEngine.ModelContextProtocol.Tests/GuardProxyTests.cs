@@ -51,6 +51,11 @@ public sealed class GuardProxyTests
 
         // Other capabilities are relayed too.
         Assert.NotEmpty(await proxy.Client.ListPromptsAsync(cancellationToken: Ct));
+
+        // So are the upstream's instructions, which name its tools, without the lines that name a hidden one.
+        var instructions = proxy.Client.ServerInstructions;
+        Assert.Contains("toggle-subscriber-updates", instructions);
+        Assert.DoesNotContain("gzip-file-as-resource", instructions);
     }
 
     [Fact]
