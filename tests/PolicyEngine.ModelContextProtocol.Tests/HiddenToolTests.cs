@@ -88,6 +88,25 @@ public sealed class HiddenToolTests
     }
 
     [Fact]
+    public async Task HiddenTool_WithTooLargeArguments_StillAnsweredAsAnAbsentTool()
+    {
+        // Arguments over MaxArgumentsBytes are refused before the policy runs, naming the tool; a hidden or missing
+        // tool must not be told apart by that refusal either.
+        var huge = new JsonObject { ["data"] = new string('x', 2 * 1024 * 1024) };
+        string reference;
+        await using (var plain = await InProcessServer.StartAsync(policy: null, paged: false))
+        {
+            reference = RawMcp.Normalize(await plain.Client.CallToolAsync(Absent, huge.DeepClone().AsObject()), Absent);
+        }
+
+        await using var guarded = await InProcessServer.StartAsync("""{ "version": "2", "default": "allow", "hide": ["admin_reset"] }""", paged: false);
+        Assert.Equal(reference, RawMcp.Normalize(await guarded.Client.CallToolAsync(Hidden, huge.DeepClone().AsObject()), Hidden));
+        Assert.Equal(reference, RawMcp.Normalize(await guarded.Client.CallToolAsync(Absent, huge.DeepClone().AsObject()), Absent));
+        Assert.Contains("larger than", (await guarded.Client.CallToolAsync("echo", huge.DeepClone().AsObject())).ToJsonString());
+        Assert.Contains(guarded.Decisions, e => e.Tool == Hidden && e.Rule == BuiltInRules.Hidden);
+    }
+
+    [Fact]
     public async Task VisibleTools_StillAnsweredByThePolicy()
     {
         // Only hidden tools look absent: a tool the policy denies by name stays visible and says why.
