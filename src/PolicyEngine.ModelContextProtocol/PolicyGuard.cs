@@ -266,6 +266,12 @@ public sealed partial class PolicyGuard : IDisposable
 
             await Evaluator.ApproveAsync(approval, cancellationToken).ConfigureAwait(false);
             decision = await Evaluator.EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+            if (IsHidden(decision))
+            {
+                // The policy changed while a person was deciding, and now hides the tool.
+                throw UnknownTool(tool);
+            }
+
             if (decision.Kind == DecisionKind.NeedsApproval)
             {
                 // The policy changed between the question and the answer: the approval was for another version.
