@@ -27,12 +27,16 @@ builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Logging.SetMinimumLevel(LogLevel.Information);
 builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
 
+// The guard's decisions (denials at Information, with their rule, "(hidden)" included) are the host's audit trail.
 using var loggerFactory = LoggerFactory.Create(b => b
     .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
-    .SetMinimumLevel(LogLevel.Warning));
+    .SetMinimumLevel(LogLevel.Warning)
+    .AddFilter("PolicyEngine", LogLevel.Information));
 var log = loggerFactory.CreateLogger("GuardProxy");
 
 // Validate the policy before starting anything: a bad policy must never run an unguarded upstream.
+// A call to a tool the upstream does not list is answered by the proxy itself, exactly as a call to a hidden tool.
+var upstreamTools = new UpstreamTools();
 PolicyGuard guard;
 try
 {
@@ -43,6 +47,7 @@ try
             Format = options.Format,
             DocumentLoader = PolicyFormats.LoaderFor(options.Format),
             Identity = options.Identity ?? "anonymous",
+            ToolExists = (context, ct) => upstreamTools.ContainsAsync(context.Params!.Name, ct),
         },
         loggerFactory.CreateLogger<PolicyGuard>());
 }
@@ -66,7 +71,15 @@ try
                 StandardErrorLines = line => Console.Error.WriteLine($"[upstream] {line}"),
             }),
             DownstreamRelay.IsRelayed,
-            downstream.RelayAsync),
+            (notification, ct) =>
+            {
+                if (notification.Method == NotificationMethods.ToolListChangedNotification)
+                {
+                    upstreamTools.Invalidate();
+                }
+
+                return downstream.RelayAsync(notification, ct);
+            }),
         new McpClientOptions
         {
             ClientInfo = new Implementation { Name = "GuardProxy", Version = "0.1.0" },
@@ -94,6 +107,23 @@ catch (Exception ex)
 
 await using (upstream)
 {
+    upstreamTools.Attach(upstream);
+    string? instructions;
+    try
+    {
+        instructions = UpstreamTools.InstructionsWithout(
+            upstream.ServerInstructions,
+            await upstreamTools.NamesAsync(CancellationToken.None),
+            guard.Evaluator,
+            guard.ResolveIdentity(null, null));
+    }
+    catch (Exception ex)
+    {
+        log.LogError("cannot list the upstream server's tools: {Problem}", ex.Message);
+        guard.Dispose();
+        return 1;
+    }
+
     builder.Services.AddSingleton(guard);
     var server = builder.Services
         .AddMcpServer(o =>
@@ -103,12 +133,12 @@ await using (upstream)
                 Name = $"GuardProxy ({upstream.ServerInfo?.Name ?? "upstream"})",
                 Version = upstream.ServerInfo?.Version ?? "0.0.0",
             };
-            o.ServerInstructions = upstream.ServerInstructions;
+            o.ServerInstructions = instructions;
             o.Capabilities = UpstreamRelay.Advertised(upstream.ServerCapabilities);
         })
         .WithStdioServerTransport()
         .WithPolicyEngine();
-    UpstreamRelay.Configure(server, upstream, downstream.Listeners);
+    UpstreamRelay.Configure(server, upstream, downstream.Listeners, upstreamTools);
 
     var app = builder.Build();
     downstream.Attach(app.Services);

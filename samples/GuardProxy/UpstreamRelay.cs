@@ -21,18 +21,27 @@ internal static class UpstreamRelay
             : null,
     };
 
-    public static void Configure(IMcpServerBuilder server, McpClient upstream, SubscriptionListeners listeners)
+    public static void Configure(IMcpServerBuilder server, McpClient upstream, SubscriptionListeners listeners, UpstreamTools tools)
     {
         var capabilities = upstream.ServerCapabilities;
 
         // subscriptions/listen (2026-07-28 clients) grants only what the upstream supports, which may be nothing.
         server.WithSubscriptionsListenHandler((context, ct) => listeners.ListenAsync(upstream, context, ct));
 
-        // Tools are always relayed (the guard filters them); an upstream without tools lists none.
+        // Tools are always relayed (the guard filters them); an upstream without tools lists none. The guard forwards
+        // a call only for a tool the upstream lists (see UpstreamTools); the others get the unknown-tool error.
         server
-            .WithListToolsHandler(async (context, ct) => capabilities.Tools is null
-                ? new ListToolsResult { Tools = [] }
-                : await upstream.ListToolsAsync(context.Params ?? new ListToolsRequestParams(), ct))
+            .WithListToolsHandler(async (context, ct) =>
+            {
+                if (capabilities.Tools is null)
+                {
+                    return new ListToolsResult { Tools = [] };
+                }
+
+                var result = await upstream.ListToolsAsync(context.Params ?? new ListToolsRequestParams(), ct);
+                tools.Saw(result.Tools);
+                return result;
+            })
             .WithCallToolHandler((context, ct) => upstream.CallToolAsync(context.Params!, ct));
 
         if (capabilities.Prompts is not null)

@@ -1,4 +1,6 @@
 using System.Security.Claims;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 
 namespace PolicyEngine.ModelContextProtocol;
 
@@ -71,4 +73,18 @@ public sealed class PolicyEngineMcpOptions
     /// before the policy runs and never reach the tool.
     /// </summary>
     public int MaxArgumentsBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Whether the tool a <c>tools/call</c> names exists on this server. A call to a tool that does not exist, and a
+    /// call to a tool the policy hides, are both answered exactly as the SDK answers a call to an unknown tool (a
+    /// JSON-RPC invalid-params error, <c>Unknown tool: 'NAME'</c>), whatever the policy's default: the agent cannot
+    /// tell a hidden tool from a missing one.
+    /// </summary>
+    /// <remarks>
+    /// Leave it unset for tools registered with the SDK (<c>WithTools</c> and the like): the guard knows them.
+    /// Set it when a <c>CallToolHandler</c> of the host's own serves tools (a proxy, dynamic tools); without it
+    /// such calls are assumed to name an existing tool, and a missing tool is answered by the policy (under
+    /// <c>default: deny</c>, a denial that differs from the hidden tools' answer).
+    /// </remarks>
+    public Func<RequestContext<CallToolRequestParams>, CancellationToken, ValueTask<bool>>? ToolExists { get; set; }
 }

@@ -8,7 +8,8 @@ public static class PolicyEngineMcpServerBuilderExtensions
     /// <summary>
     /// Guards the server's tools with the registered <see cref="PolicyGuard"/>: <c>tools/call</c> runs only when the
     /// policy allows it (denials become <c>isError</c> results the agent can act on), <c>tools/list</c> hides what
-    /// the policy hides, and calls that need approval ask the person through elicitation. Registers the guard
+    /// the policy hides, a call to a hidden tool is answered exactly as a call to a tool the server does not have
+    /// (the SDK's unknown-tool error), and calls that need approval ask the person through elicitation. Registers the guard
     /// first when <paramref name="configure"/> is given (see
     /// <see cref="PolicyEngineServiceCollectionExtensions.AddPolicyEngine(IServiceCollection, Action{PolicyEngineMcpOptions}?)"/>).
     /// </summary>

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -31,6 +32,7 @@ public sealed partial class PolicyGuard : IDisposable
     private readonly TimeSpan _elicitationTimeout;
     private readonly TimeSpan _debounce;
     private readonly int _maxArgumentsBytes;
+    private readonly Func<RequestContext<CallToolRequestParams>, CancellationToken, ValueTask<bool>>? _toolExists;
     private readonly object _reloadLock = new();
     private FileSystemWatcher? _watcher;
     private Timer? _debounceTimer;
@@ -72,6 +74,7 @@ public sealed partial class PolicyGuard : IDisposable
         _debounce = options.ReloadDebounce < TimeSpan.Zero ? TimeSpan.Zero : options.ReloadDebounce;
         _maxArgumentsBytes = options.MaxArgumentsBytes;
         _mapIdentity = options.IdentityMapper;
+        _toolExists = options.ToolExists;
         _defaultIdentity = options.IdentityRoles.Count == 0
             ? new PolicyIdentity(options.Identity)
             : PolicyIdentity.WithRoles(options.Identity, [.. options.IdentityRoles]);
@@ -190,12 +193,17 @@ public sealed partial class PolicyGuard : IDisposable
 
     /// <summary>
     /// The <c>tools/call</c> filter: evaluates the call, resolves approvals, runs <paramref name="next"/> only when
-    /// the call is allowed, and commits or returns the call's quota by its outcome.
+    /// the call is allowed, and commits or returns the call's quota by its outcome. A call to a tool the server
+    /// does not have, or to a tool the policy hides, is answered exactly as the SDK answers a call to an unknown
+    /// tool (see <see cref="PolicyEngineMcpOptions.ToolExists"/>).
     /// </summary>
     /// <param name="context">The request.</param>
     /// <param name="next">The rest of the pipeline (the tool).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The tool's result, or an error result explaining the denial.</returns>
+    /// <exception cref="McpProtocolException">
+    /// The tool does not exist or is hidden: the SDK's unknown-tool error (<see cref="McpErrorCode.InvalidParams"/>).
+    /// </exception>
     public async ValueTask<CallToolResult> CallToolAsync(
         RequestContext<CallToolRequestParams> context,
         McpRequestHandler<CallToolRequestParams, CallToolResult> next,
@@ -211,17 +219,43 @@ public sealed partial class PolicyGuard : IDisposable
             return Error("Call denied: the request names no tool (params.name is required).");
         }
 
+        // A tool that does not exist gets the SDK's unknown-tool answer before anything else (the arguments' size
+        // included), whatever the policy's default; a hidden tool below gets the very same answer.
+        if (!await ExistsAsync(context, cancellationToken).ConfigureAwait(false))
+        {
+            LogUnknownTool(_logger, tool);
+            throw UnknownTool(tool);
+        }
+
+        var identity = ResolveIdentity(context.User, context.Services);
         var args = AsReadOnly(request!.Arguments);
         if (args is not null && MeasureBytes(args, _maxArgumentsBytes) > _maxArgumentsBytes)
         {
+            if (!Evaluator.IsVisible(identity, tool))
+            {
+                // Evaluated only to record the (hidden) decision for the host's audit trail.
+                var hidden = await Evaluator.EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+                if (IsHidden(hidden))
+                {
+                    throw UnknownTool(tool);
+                }
+
+                await Evaluator.CompleteAsync(hidden, succeeded: false, CancellationToken.None).ConfigureAwait(false);
+            }
+
             LogMalformed(_logger, $"arguments of '{tool}' exceed {_maxArgumentsBytes} bytes");
             return Error(string.Create(
                 CultureInfo.InvariantCulture,
                 $"Call to '{tool}' denied: its arguments are larger than the {_maxArgumentsBytes} bytes this server accepts. Send less data."));
         }
 
-        var identity = ResolveIdentity(context.User, context.Services);
         var decision = await Evaluator.EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+        if (IsHidden(decision))
+        {
+            // The decision event (rule "(hidden)") is the host's record; the agent sees an unknown tool.
+            throw UnknownTool(tool);
+        }
+
         if (decision.Kind == DecisionKind.NeedsApproval)
         {
             var approval = decision.Approval!;
@@ -232,6 +266,12 @@ public sealed partial class PolicyGuard : IDisposable
 
             await Evaluator.ApproveAsync(approval, cancellationToken).ConfigureAwait(false);
             decision = await Evaluator.EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+            if (IsHidden(decision))
+            {
+                // The policy changed while a person was deciding, and now hides the tool.
+                throw UnknownTool(tool);
+            }
+
             if (decision.Kind == DecisionKind.NeedsApproval)
             {
                 // The policy changed between the question and the answer: the approval was for another version.
@@ -266,7 +306,11 @@ public sealed partial class PolicyGuard : IDisposable
         return result;
     }
 
-    /// <summary>The <c>tools/list</c> filter: removes the tools the policy hides from the caller.</summary>
+    /// <summary>
+    /// The <c>tools/list</c> filter: removes the tools the policy hides from the caller. It follows the server's
+    /// <c>nextCursor</c> itself and returns every visible tool in one page, so that no page boundary (an empty or
+    /// short page) shows where hidden tools were taken out.
+    /// </summary>
     /// <param name="context">The request.</param>
     /// <param name="next">The rest of the pipeline.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -278,17 +322,33 @@ public sealed partial class PolicyGuard : IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        var result = await next(context, cancellationToken).ConfigureAwait(false);
+        const int MaxPages = 1000;
         var identity = ResolveIdentity(context.User, context.Services);
+        var requested = context.Params;
+        var result = await next(context, cancellationToken).ConfigureAwait(false);
         var visible = new List<Tool>(result.Tools.Count);
-        foreach (var tool in result.Tools)
+        for (var pages = 1; ; pages++)
         {
-            if (Evaluator.IsVisible(identity, tool.Name))
+            foreach (var tool in result.Tools)
             {
-                visible.Add(tool);
+                if (Evaluator.IsVisible(identity, tool.Name))
+                {
+                    visible.Add(tool);
+                }
             }
+
+            if (result.NextCursor is not { } cursor || pages == MaxPages)
+            {
+                break;
+            }
+
+            context.Params = new ListToolsRequestParams { Cursor = cursor, Meta = requested?.Meta };
+            var page = await next(context, cancellationToken).ConfigureAwait(false);
+            result.Tools = page.Tools;
+            result.NextCursor = page.NextCursor;
         }
 
+        context.Params = requested!;
         result.Tools = visible;
         return result;
     }
@@ -404,6 +464,33 @@ public sealed partial class PolicyGuard : IDisposable
 
         return $"Approve a call to '{tool}' by '{approval.IdentityId}'? {approval.Reason}\nArguments: {shown}";
     }
+
+    // ------------------------------------------------------------------ hidden and unknown tools
+
+    /// <summary>Whether the server has the tool the call names (see <see cref="PolicyEngineMcpOptions.ToolExists"/>).</summary>
+    private async ValueTask<bool> ExistsAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
+    {
+        if (_toolExists is not null)
+        {
+            return await _toolExists(context, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The SDK matched the name in its tool collection before the filters ran. A name it did not match exists
+        // only if a call handler of the host's own may serve it; without one the SDK would answer "unknown tool".
+        return context.MatchedPrimitive is McpServerTool
+            || context.Server.ServerOptions.Handlers.CallToolHandler is not null;
+    }
+
+    private static bool IsHidden(Decision decision) =>
+        decision.Kind == DecisionKind.Deny && string.Equals(decision.Rule, BuiltInRules.Hidden, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Exactly what the SDK's server throws for a <c>tools/call</c> naming a tool it does not have (ModelContextProtocol
+    /// 2.4.0, <c>McpServerImpl.ConfigureTools</c>); the SDK turns it into the JSON-RPC error
+    /// <c>{"code": -32602, "message": "Unknown tool: 'NAME'"}</c>. <c>HiddenToolTests</c> compares the two answers.
+    /// </summary>
+    private static McpProtocolException UnknownTool(string tool) =>
+        new($"Unknown tool: '{tool}'", McpErrorCode.InvalidParams);
 
     // ------------------------------------------------------------------ results
 
@@ -565,6 +652,9 @@ public sealed partial class PolicyGuard : IDisposable
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "approval for {Tool} by {IdentityId} failed: {Problem}")]
     private static partial void LogApprovalFailed(ILogger logger, string tool, string identityId, string problem);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "tools/call for {Tool}, a tool this server does not have: answered as an unknown tool")]
+    private static partial void LogUnknownTool(ILogger logger, string tool);
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "limits not enforced for {Tool} by {IdentityId}: the counter store is unavailable and the guard fails open")]
     private static partial void LogUnenforced(ILogger logger, string tool, string identityId);

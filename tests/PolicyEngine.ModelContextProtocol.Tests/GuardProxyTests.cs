@@ -51,6 +51,11 @@ public sealed class GuardProxyTests
 
         // Other capabilities are relayed too.
         Assert.NotEmpty(await proxy.Client.ListPromptsAsync(cancellationToken: Ct));
+
+        // So are the upstream's instructions, which name its tools, without the lines that name a hidden one.
+        var instructions = proxy.Client.ServerInstructions;
+        Assert.Contains("toggle-subscriber-updates", instructions);
+        Assert.DoesNotContain("gzip-file-as-resource", instructions);
     }
 
     [Fact]
@@ -65,8 +70,9 @@ public sealed class GuardProxyTests
         Assert.Contains("messages must not carry secrets", Text(secret));
         Assert.Contains("/tools/echo/deny_if/0", Text(secret));
 
-        var hidden = await CallAsync(proxy.Client, "get-env");
-        Assert.True(hidden.IsError);
+        // A hidden tool is answered as a tool that does not exist (see HiddenTool_AnsweredExactlyAsAnAbsentTool).
+        var hidden = await Assert.ThrowsAsync<McpProtocolException>(() => CallAsync(proxy.Client, "get-env"));
+        Assert.Equal(McpErrorCode.InvalidParams, hidden.ErrorCode);
         var unlisted = await CallAsync(proxy.Client, "get-annotated-message", new { messageType = "error" });
         Assert.True(unlisted.IsError);
         Assert.Contains("(default deny)", Text(unlisted));
@@ -76,6 +82,44 @@ public sealed class GuardProxyTests
         Assert.DoesNotContain("secret sauce", upstream);
         Assert.DoesNotContain("get-env", upstream);
         Assert.DoesNotContain("get-annotated-message", upstream);
+    }
+
+    [Theory]
+    [InlineData("everything.json")]
+    [InlineData("everything-allow.json")]
+    public async Task HiddenTool_AnsweredExactlyAsAnAbsentTool(string policy)
+    {
+        // get-env is the upstream's and hidden; get-xyz (as long) is not the upstream's. Under default deny and
+        // default allow alike, the two answers are the same JSON-RPC message but for the name, and neither call
+        // reaches the upstream. tools/list omits get-env; the proxy's log (stderr, the host's side) says "(hidden)".
+        var server = Environment.GetEnvironmentVariable(Variable);
+        Assert.SkipWhen(string.IsNullOrEmpty(server), $"{Variable} is not set (.ci/run installs server-everything and sets it)");
+        var log = Path.Combine(Directory.CreateTempSubdirectory("pe-proxy-").FullName, "upstream.jsonl");
+        var stderr = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var proxy = await RawMcp.StartStdioAsync(
+            "GuardProxy",
+            ["--policy", Policy(policy), "--identity", "alice", "--", "sh", "-c", "tee -a \"$0\" | exec node \"$1\" stdio", log, server!],
+            stderr);
+
+        var hidden = await proxy.CallToolAsync("get-env");
+        var absent = await proxy.CallToolAsync("get-xyz");
+        Assert.Equal(RawMcp.Normalize(hidden, "get-env"), RawMcp.Normalize(absent, "get-xyz"));
+        Assert.Equal((int)McpErrorCode.InvalidParams, hidden["error"]?["code"]?.GetValue<int>());
+
+        var names = await proxy.ListToolNamesAsync();
+        Assert.Contains("echo", names);
+        Assert.DoesNotContain("get-env", names);
+
+        // Asked again after a listing (the proxy's view of the upstream's tools is refreshed by it): still alike.
+        Assert.Equal(RawMcp.Normalize(await proxy.CallToolAsync("get-env"), "get-env"), RawMcp.Normalize(await proxy.CallToolAsync("get-xyz"), "get-xyz"));
+
+        // A visible tool still works, then nothing about the two names has reached the upstream.
+        var echo = await proxy.CallToolAsync("echo", new JsonObject { ["message"] = "after" });
+        Assert.Equal("Echo: after", echo["result"]?["content"]?[0]?["text"]?.GetValue<string>());
+        var upstream = File.ReadAllText(log);
+        Assert.DoesNotContain("get-env", upstream);
+        Assert.DoesNotContain("get-xyz", upstream);
+        Assert.Contains(stderr, line => line.Contains("get-env", StringComparison.Ordinal) && line.Contains("(hidden)", StringComparison.Ordinal));
     }
 
     [Fact]

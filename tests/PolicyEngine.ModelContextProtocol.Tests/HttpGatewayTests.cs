@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using static PolicyEngine.ModelContextProtocol.Tests.Samples;
 
@@ -72,7 +73,37 @@ public sealed class HttpGatewayTests(GatewayFixture gateway) : IClassFixture<Gat
         var names = (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
         Assert.Contains("get_forecast", names);
         Assert.DoesNotContain("internal_stats", names);
-        Assert.True((await CallAsync(client, "internal_stats")).IsError);
+        Assert.Equal(McpErrorCode.InvalidParams, (await Assert.ThrowsAsync<McpProtocolException>(() => CallAsync(client, "internal_stats"))).ErrorCode);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("gateway-allow.json")]
+    public async Task HiddenTool_AnsweredExactlyAsAnAbsentTool(string? policy)
+    {
+        // internal_stats is the gateway's and hidden (the sample policy: default deny; gateway-allow.json: default
+        // allow); external_stats (as long) is no tool of the gateway. The two answers are the same HTTP response and
+        // JSON-RPC message but for the name, raw and through the SDK client on its newest revision.
+        await using var own = policy is null ? null : new GatewayFixture { Arguments = ["--PolicyEngine:PolicyPath", Policy(policy)] };
+        if (own is not null)
+        {
+            await own.InitializeAsync();
+        }
+
+        var server = own ?? gateway;
+        const string Hidden = "internal_stats", Absent = "external_stats";
+        await using (var raw = await RawMcp.OverHttpAsync(server.Endpoint, "alice-token"))
+        {
+            var hidden = await raw.CallToolAsync(Hidden);
+            var absent = await raw.CallToolAsync(Absent);
+            Assert.Equal(RawMcp.Normalize(hidden, Hidden), RawMcp.Normalize(absent, Absent));
+            Assert.Equal(-32602, hidden["error"]?["code"]?.GetValue<int>());
+            Assert.DoesNotContain(Hidden, await raw.ListToolNamesAsync());
+        }
+
+        await using var client = await server.ConnectAsync("bob-token");
+        Assert.Equal(await SdkAnswer.CallAsync(client, Hidden), await SdkAnswer.CallAsync(client, Absent));
+        Assert.Contains(server.Output, line => line.Contains(Hidden, StringComparison.Ordinal) && line.Contains("(hidden)", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -227,12 +227,19 @@ async function guardProxy() {
       return text(result);
     });
 
-    await check('proxy: hidden and unlisted tools are denied', async () => {
-      const hidden = await callTool(client, 'get-env');
+    await check('proxy: a hidden tool is answered exactly as a tool that does not exist', async () => {
+      const hidden = await expectMcpError(callTool(client, 'get-env'), ErrorCode.InvalidParams);
+      const absent = await expectMcpError(callTool(client, 'get-xyz'), ErrorCode.InvalidParams);
+      assert(show(hidden).replaceAll('get-env', '<tool>') === show(absent).replaceAll('get-xyz', '<tool>'), show([hidden, absent]));
+      assert(!proxy.upstream().includes('get-env') && !proxy.upstream().includes('get-xyz'), 'a hidden or absent tool call reached the upstream');
+      return [hidden, absent];
+    });
+
+    await check('proxy: a listed tool the policy does not name is denied (default deny)', async () => {
       const unlisted = await callTool(client, 'get-annotated-message', { messageType: 'error' });
-      assert(hidden.isError === true && unlisted.isError === true, show([hidden, unlisted]));
+      assert(unlisted.isError === true, show(unlisted));
       assert(text(unlisted).includes('(default deny)'), text(unlisted));
-      return [text(hidden), text(unlisted)];
+      return text(unlisted);
     });
 
     await check('proxy: malformed tools/call (arguments not an object) is a -32602 error', async () => {
@@ -452,10 +459,11 @@ async function guardedServer() {
       return { isError: result.isError, text: text(result) };
     });
 
-    await check('guarded: hidden admin_reset denied', async () => {
-      const result = await callTool(client, 'admin_reset');
-      assert(result.isError === true, show(result));
-      return text(result);
+    await check('guarded: hidden admin_reset answered as a tool that does not exist', async () => {
+      const hidden = await expectMcpError(callTool(client, 'admin_reset'), ErrorCode.InvalidParams);
+      const absent = await expectMcpError(callTool(client, 'xdmin_reset'), ErrorCode.InvalidParams);
+      assert(show(hidden).replaceAll('admin_reset', '<tool>') === show(absent).replaceAll('xdmin_reset', '<tool>'), show([hidden, absent]));
+      return [hidden, absent];
     });
   } finally {
     await client.close();
@@ -543,6 +551,13 @@ async function httpGateway() {
         const names = (await alice.client.listTools()).tools.map((t) => t.name);
         assert(names.includes('get_forecast') && !names.includes('internal_stats'), `names: ${names}`);
         return names;
+      });
+
+      await check('http: hidden internal_stats answered as a tool that does not exist', async () => {
+        const hidden = await expectMcpError(callTool(alice.client, 'internal_stats'), ErrorCode.InvalidParams);
+        const absent = await expectMcpError(callTool(alice.client, 'external_stats'), ErrorCode.InvalidParams);
+        assert(show(hidden).replaceAll('internal_stats', '<tool>') === show(absent).replaceAll('external_stats', '<tool>'), show([hidden, absent]));
+        return [hidden, absent];
       });
 
       await check('http: allowed call', async () => {
