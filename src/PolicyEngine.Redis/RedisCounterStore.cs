@@ -276,19 +276,23 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
         }
 
         var index = int.Parse((string)reply[1]!, NumberStyles.None, CultureInfo.InvariantCulture);
-        if (reply.Length == 3 && (string?)reply[2] == "h")
+
+        // Stamped behind the horizon (as the in-memory store does): the reply names the horizon before the buckets.
+        var horizon = long.MinValue;
+        var first = 2;
+        if (reply.Length >= 4 && (string?)reply[2] == "h")
         {
-            // Stamped behind the horizon (as the in-memory store does): refuse, and suggest one bucket's wait.
-            return CounterResult.Limited(index, TimeSpan.FromMilliseconds(call.Slots[index].BucketLength));
+            horizon = ParseLong((string)reply[3]!);
+            first = 4;
         }
 
-        var buckets = new (long Start, long Count)[(reply.Length - 2) / 2];
+        var buckets = new (long Start, long Count)[(reply.Length - first) / 2];
         for (var i = 0; i < buckets.Length; i++)
         {
-            buckets[i] = (ParseLong((string)reply[2 + (2 * i)]!), ParseLong((string)reply[3 + (2 * i)]!));
+            buckets[i] = (ParseLong((string)reply[first + (2 * i)]!), ParseLong((string)reply[first + 1 + (2 * i)]!));
         }
 
-        return CounterResult.Limited(index, call.Slots[index].RetryAfter(now.ToUnixTimeMilliseconds(), buckets));
+        return CounterResult.Limited(index, call.Slots[index].RetryAfter(now.ToUnixTimeMilliseconds(), horizon, buckets));
     }
 
     /// <summary>Parses a stored decimal, saturating at <see cref="long.MaxValue"/> (stored counts never exceed it).</summary>

@@ -220,8 +220,10 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
     /// <summary>
     /// Inside the transaction: check every slot in request order against the stored buckets plus the charges of earlier
     /// slots (a request naming one counter twice counts both), then write all charges or none. Mirrors
-    /// <see cref="InMemoryCounterStore"/>: charging prunes buckets more than a window older than anything counted and
-    /// remembers the newest pruned start as the counter's horizon; a call stamped behind it is refused.
+    /// <see cref="InMemoryCounterStore"/>: a slot counts what <see cref="CounterSlot.Counts"/> says (for a sliding window,
+    /// buckets newer than its own too, charged by callers stamped later that reached the file first); charging prunes
+    /// buckets more than a window older than anything counted and remembers the newest pruned start as the counter's
+    /// horizon; a call stamped behind it (<see cref="CounterSlot.IsBehind"/>) is refused.
     /// </summary>
     private CounterResult Decide(Session session, CounterSlot[] slots, byte[][] hashes, long nowMs, bool commit)
     {
@@ -237,18 +239,13 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             }
 
             ledgerOf[i] = ledger;
-            if (slot.ReadFrom <= ledger.Horizon)
-            {
-                return CounterResult.Limited(i, TimeSpan.FromMilliseconds(slot.BucketLength));
-            }
-
             var buckets = ledger.Buckets;
             long used = 0;
             var own = -1;
             for (var b = 0; b < buckets.Count; b++)
             {
                 var bucket = buckets[b];
-                if (bucket.Start >= slot.ReadFrom && bucket.Start <= slot.BucketStart)
+                if (slot.Counts(bucket.Start))
                 {
                     used = CounterSlot.SaturatingAdd(used, bucket.Count);
                 }
@@ -259,18 +256,17 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                 }
             }
 
-            if (used > slot.Max || slot.Amount > slot.Max - used)
+            // Stamped behind the horizon (it would count pruned buckets), or no room in what it counts, newer buckets
+            // included: refuse, with a retry-after computed from every stored bucket it could still count.
+            if (slot.IsBehind(ledger.Horizon) || used > slot.Max || slot.Amount > slot.Max - used)
             {
-                var counted = new List<(long Start, long Count)>(buckets.Count);
-                foreach (var bucket in buckets)
+                var stored = new (long Start, long Count)[buckets.Count];
+                for (var b = 0; b < buckets.Count; b++)
                 {
-                    if (bucket.Start >= slot.ReadFrom && bucket.Start <= slot.BucketStart)
-                    {
-                        counted.Add((bucket.Start, bucket.Count));
-                    }
+                    stored[b] = (buckets[b].Start, buckets[b].Count);
                 }
 
-                return CounterResult.Limited(i, slot.RetryAfter(nowMs, [.. counted]));
+                return CounterResult.Limited(i, slot.RetryAfter(nowMs, ledger.Horizon, stored));
             }
 
             if (own >= 0)

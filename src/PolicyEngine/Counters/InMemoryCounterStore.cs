@@ -164,7 +164,7 @@ public sealed class InMemoryCounterStore : ICounterStore
                     continue;
                 }
 
-                if (Refusal(slot, cell, cell.Sum(slot.ReadFrom, slot.BucketStart), nowMs, 0) is { } refused)
+                if (Refusal(slot, cell, cell.Sum(slot), nowMs, 0, [], []) is { } refused)
                 {
                     return refused;
                 }
@@ -180,24 +180,26 @@ public sealed class InMemoryCounterStore : ICounterStore
         }
     }
 
-    /// <summary>The refusal of request <paramref name="index"/> when <paramref name="used"/> leaves no room for it; otherwise <see langword="null"/>.</summary>
-    private static CounterResult? Refusal(in CounterSlot slot, Cell cell, long used, long nowMs, int index)
+    /// <summary>
+    /// The refusal of request <paramref name="index"/> when it is stamped behind the cell's horizon or
+    /// <paramref name="used"/> leaves no room for it; otherwise <see langword="null"/>. <paramref name="earlier"/> and
+    /// <paramref name="earlierCells"/> are the requests before it in the same reservation (charged with it on a retry).
+    /// </summary>
+    private static CounterResult? Refusal(in CounterSlot slot, Cell cell, long used, long nowMs, int index, ReadOnlySpan<CounterSlot> earlier, ReadOnlySpan<Cell> earlierCells)
     {
-        if (cell.Forgot(slot.ReadFrom))
+        // Stamped so far behind a newer call that the buckets it would count were pruned: refuse rather than count it
+        // against a partial history (a clock that lags by about a window is a fault, not traffic).
+        var behind = slot.IsBehind(cell.Horizon);
+        if (!behind && slot.Amount <= slot.Max - used)
         {
-            // This call is stamped so far behind the newest one that the buckets it would count were dropped:
-            // refuse rather than guess (a clock that lags by more than a window is a fault, not traffic).
-            return CounterResult.Limited(index, TimeSpan.FromMilliseconds(slot.BucketLength));
+            return null;
         }
 
-        if (slot.Amount > slot.Max - used)
-        {
-            // A fixed window's retry-after is its end; only sliding windows need the bucket list.
-            var buckets = slot.BucketLength == slot.WindowLength ? [] : cell.Buckets(slot.ReadFrom, slot.BucketStart);
-            return CounterResult.Limited(index, slot.RetryAfter(nowMs, buckets));
-        }
-
-        return null;
+        // A fixed window with nothing stored after it (the usual case) waits for its end: no bucket list is needed.
+        var buckets = !behind && slot.BucketLength == slot.WindowLength && !cell.HasBucketAfter(slot.BucketStart) && earlier.IsEmpty
+            ? []
+            : cell.Buckets(slot, earlier, earlierCells);
+        return CounterResult.Limited(index, slot.RetryAfter(nowMs, cell.Horizon, buckets));
     }
 
     /// <summary>
@@ -210,16 +212,16 @@ public sealed class InMemoryCounterStore : ICounterStore
         {
             ref readonly var slot = ref slots[i];
             var cell = cells[i];
-            var used = cell.Sum(slot.ReadFrom, slot.BucketStart);
+            var used = cell.Sum(slot);
             for (var j = 0; j < i; j++)
             {
-                if (ReferenceEquals(cells[j], cell) && slots[j].BucketStart >= slot.ReadFrom && slots[j].BucketStart <= slot.BucketStart)
+                if (ReferenceEquals(cells[j], cell) && slot.Counts(slots[j].BucketStart))
                 {
                     used = CounterSlot.SaturatingAdd(used, slots[j].Amount);
                 }
             }
 
-            if (Refusal(slot, cell, used, nowMs, i) is { } refused)
+            if (Refusal(slot, cell, used, nowMs, i, slots.AsSpan(0, i), cells.AsSpan(0, i)) is { } refused)
             {
                 return refused;
             }
@@ -295,17 +297,17 @@ public sealed class InMemoryCounterStore : ICounterStore
         /// <summary>The buckets as (start, count) pairs: <c>[2i]</c> is a start, <c>[2i + 1]</c> its count.</summary>
         private Span<long> Pairs => _overflow is { } overflow ? overflow : _inline;
 
-        /// <summary>Whether buckets a call reading from <paramref name="readFrom"/> would count have been dropped.</summary>
-        public bool Forgot(long readFrom) => readFrom <= _horizon;
+        /// <summary>The newest bucket start ever dropped (<see cref="long.MinValue"/> when none was).</summary>
+        public long Horizon => _horizon;
 
-        public long Sum(long readFrom, long bucketStart)
+        /// <summary>The total of the buckets <paramref name="slot"/> counts (<see cref="CounterSlot.Counts"/>), newer ones included.</summary>
+        public long Sum(in CounterSlot slot)
         {
             var pairs = Pairs;
             long total = 0;
             for (var i = 0; i < _length; i++)
             {
-                var start = pairs[2 * i];
-                if (start >= readFrom && start <= bucketStart)
+                if (slot.Counts(pairs[2 * i]))
                 {
                     total = CounterSlot.SaturatingAdd(total, pairs[(2 * i) + 1]);
                 }
@@ -314,15 +316,30 @@ public sealed class InMemoryCounterStore : ICounterStore
             return total;
         }
 
-        public (long Start, long Count)[] Buckets(long readFrom, long bucketStart)
+        /// <summary>Whether a bucket newer than <paramref name="start"/> is stored (the buckets are ordered by start).</summary>
+        public bool HasBucketAfter(long start) => _length > 0 && Pairs[2 * (_length - 1)] > start;
+
+        /// <summary>
+        /// The buckets from <paramref name="slot"/>'s read-from on, newer ones included, plus what the earlier requests of
+        /// the same reservation would charge to this cell: what <see cref="CounterSlot.RetryAfter(long, long, ReadOnlySpan{ValueTuple{long, long}})"/> needs.
+        /// </summary>
+        public (long Start, long Count)[] Buckets(in CounterSlot slot, ReadOnlySpan<CounterSlot> earlier, ReadOnlySpan<Cell> earlierCells)
         {
             var pairs = Pairs;
-            var list = new List<(long, long)>(_length);
+            var list = new List<(long, long)>(_length + earlier.Length);
             for (var i = 0; i < _length; i++)
             {
-                if (pairs[2 * i] >= readFrom && pairs[2 * i] <= bucketStart)
+                if (pairs[2 * i] >= slot.ReadFrom)
                 {
                     list.Add((pairs[2 * i], pairs[(2 * i) + 1]));
+                }
+            }
+
+            for (var j = 0; j < earlier.Length; j++)
+            {
+                if (ReferenceEquals(earlierCells[j], this) && earlier[j].BucketStart >= slot.ReadFrom)
+                {
+                    list.Add((earlier[j].BucketStart, earlier[j].Amount));
                 }
             }
 
