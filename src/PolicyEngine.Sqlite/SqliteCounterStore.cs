@@ -21,7 +21,7 @@ namespace PolicyEngine.Sqlite;
 /// </remarks>
 public sealed class SqliteCounterStore : ICounterStore, IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private readonly string _connectionString;
     private readonly int _busyMs;
@@ -234,7 +234,7 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             ref readonly var slot = ref slots[i];
             if (!ledgers.TryGetValue(slot.Key, out var ledger))
             {
-                ledger = session.Load(hashes[i]);
+                ledger = session.Load(hashes[i], slot.WindowLength);
                 ledgers.Add(slot.Key, ledger);
             }
 
@@ -309,7 +309,7 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             // Kept one window beyond when it stops counting: a call stamped slightly earlier may still arrive and read it.
             var retainUntil = CounterSlot.SaturatingAdd(slot.ExpiresAt, slot.WindowLength);
             session.UpsertBucket(hashes[i], slot.BucketStart, count, retainUntil);
-            session.UpsertCounter(hashes[i], ledger.Horizon, retainUntil);
+            session.UpsertCounter(hashes[i], ledger.Horizon, slot.WindowLength, retainUntil);
             charges[i] = slot.ToCharge();
         }
 
@@ -424,16 +424,19 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                     """
                     SELECT 0, bucket_start, count FROM pe_counter_buckets WHERE key_hash = $key
                     UNION ALL SELECT 1, horizon, 0 FROM pe_counters WHERE key_hash = $key
+                    UNION ALL SELECT 1, horizon, 0 FROM pe_swept WHERE window_ms = $window
                     """,
-                    "$key");
+                    "$key",
+                    "$window");
                 _upsertCounter = Command(
                     """
-                    INSERT INTO pe_counters (key_hash, horizon, purge_at) VALUES ($key, $horizon, $purge)
-                    ON CONFLICT (key_hash) DO UPDATE SET horizon = max(horizon, excluded.horizon), purge_at = max(purge_at, excluded.purge_at)
+                    INSERT INTO pe_counters (key_hash, horizon, purge_at, window_ms) VALUES ($key, $horizon, $purge, $window)
+                    ON CONFLICT (key_hash) DO UPDATE SET horizon = max(horizon, excluded.horizon), purge_at = max(purge_at, excluded.purge_at), window_ms = excluded.window_ms
                     """,
                     "$key",
                     "$horizon",
-                    "$purge");
+                    "$purge",
+                    "$window");
                 _deleteBucket = Command("DELETE FROM pe_counter_buckets WHERE key_hash = $key AND bucket_start = $start", "$key", "$start");
                 _upsert = Command(
                     """
@@ -449,8 +452,14 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                     "$key",
                     "$start",
                     "$amount");
+                // Before forgetting buckets, remember per window length the newest start forgotten: a call stamped so
+                // far back that it would count one of them is then refused (as behind a counter's own horizon).
                 _deleteExpired = Command(
                     """
+                    INSERT INTO pe_swept (window_ms, horizon)
+                    SELECT c.window_ms, max(b.bucket_start) FROM pe_counter_buckets b JOIN pe_counters c ON c.key_hash = b.key_hash
+                    WHERE b.purge_at <= $now AND c.window_ms > 0 GROUP BY c.window_ms
+                    ON CONFLICT (window_ms) DO UPDATE SET horizon = max(horizon, excluded.horizon);
                     DELETE FROM pe_counter_buckets WHERE purge_at <= $now;
                     DELETE FROM pe_counters WHERE purge_at <= $now;
                     """,
@@ -501,6 +510,21 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                     ) WITHOUT ROWID
                     """);
                 Execute("CREATE INDEX IF NOT EXISTS pe_counters_purge ON pe_counters (purge_at)");
+
+                // Version 2: each counter records its window length, and pe_swept keeps, per window length, the newest
+                // bucket start the periodic cleanup deleted (the horizon of counters that are gone).
+                if (!HasColumn("pe_counters", "window_ms"))
+                {
+                    Execute("ALTER TABLE pe_counters ADD COLUMN window_ms INTEGER NOT NULL DEFAULT 0");
+                }
+
+                Execute(
+                    """
+                    CREATE TABLE IF NOT EXISTS pe_swept (
+                        window_ms INTEGER NOT NULL PRIMARY KEY,
+                        horizon INTEGER NOT NULL
+                    )
+                    """);
                 Execute($"PRAGMA user_version = {SchemaVersion}");
                 Execute("COMMIT");
             }
@@ -523,9 +547,11 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             _inTransaction = false;
         }
 
-        public Ledger Load(byte[] key)
+        /// <summary>A counter's buckets, and its horizon: the later of its own and that of swept counters of its window length.</summary>
+        public Ledger Load(byte[] key, long windowMs)
         {
             _select.Parameters[0].Value = key;
+            _select.Parameters[1].Value = windowMs;
             var list = new List<Bucket>(4);
             var horizon = long.MinValue;
             using var reader = _select.ExecuteReader();
@@ -537,18 +563,19 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                 }
                 else
                 {
-                    horizon = reader.GetInt64(1);
+                    horizon = Math.Max(horizon, reader.GetInt64(1));
                 }
             }
 
             return new Ledger(list, horizon);
         }
 
-        public void UpsertCounter(byte[] key, long horizon, long purgeAt)
+        public void UpsertCounter(byte[] key, long horizon, long windowMs, long purgeAt)
         {
             _upsertCounter.Parameters[0].Value = key;
             _upsertCounter.Parameters[1].Value = horizon;
             _upsertCounter.Parameters[2].Value = purgeAt;
+            _upsertCounter.Parameters[3].Value = windowMs;
             _upsertCounter.ExecuteNonQuery();
         }
 
@@ -604,6 +631,14 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             }
 
             _inTransaction = false;
+        }
+
+        private bool HasColumn(string table, string column)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = $column";
+            command.Parameters.AddWithValue("$column", column);
+            return (long)command.ExecuteScalar()! > 0;
         }
 
         private void Execute(string sql)

@@ -25,6 +25,10 @@ public sealed class InMemoryCounterStore : ICounterStore
 
     // The default comparer (ordinal for strings) lets the runtime use its faster non-randomized hashing until it sees collisions.
     private readonly ConcurrentDictionary<string, Cell> _cells = new();
+
+    // Window length -> the newest bucket start of any swept cell with that window: a cell created later starts with it
+    // as its horizon, so sweeping a counter cannot hide its charges from a call stamped far enough back to count them.
+    private readonly ConcurrentDictionary<long, long> _sweptHorizons = new();
     private long _nextSweepMs = long.MinValue;
 
     /// <summary>The number of counters currently held (for diagnostics and tests).</summary>
@@ -115,7 +119,7 @@ public sealed class InMemoryCounterStore : ICounterStore
         {
             for (var i = 0; i < count; i++)
             {
-                cells[i] = _cells.GetOrAdd(slots[i].Key, static _ => new Cell());
+                cells[i] = CellOf(slots[i]);
             }
 
             var locked = 0;
@@ -150,12 +154,22 @@ public sealed class InMemoryCounterStore : ICounterStore
         }
     }
 
+    /// <summary>
+    /// The cell of <paramref name="slot"/>'s counter, created when missing with the horizon of swept cells of the same
+    /// window length (nothing is looked up for a cell that already exists).
+    /// </summary>
+    private Cell CellOf(in CounterSlot slot) =>
+        _cells.GetOrAdd(
+            slot.Key,
+            static (_, state) => new Cell(state.Window, state.Store._sweptHorizons.TryGetValue(state.Window, out var horizon) ? horizon : long.MinValue),
+            (Store: this, Window: slot.WindowLength));
+
     /// <summary>One counter (the common case): no scratch arrays, no lock ordering.</summary>
     private CounterResult RunOne(in CounterSlot slot, long nowMs, bool commit)
     {
         while (true)
         {
-            var cell = _cells.GetOrAdd(slot.Key, static _ => new Cell());
+            var cell = CellOf(slot);
             lock (cell)
             {
                 if (cell.Dead)
@@ -262,6 +276,13 @@ public sealed class InMemoryCounterStore : ICounterStore
             {
                 if (cell.ExpiresAt <= nowMs)
                 {
+                    // Remember what is forgotten (before the cell can be replaced): a new cell of this window length
+                    // refuses calls stamped so far back that they would have counted these buckets.
+                    if (cell.Newest is { } newest)
+                    {
+                        _sweptHorizons.AddOrUpdate(cell.WindowLength, static (_, start) => start, static (_, known, start) => Math.Max(known, start), newest);
+                    }
+
                     cell.Dead = true;
                     _cells.TryRemove(new KeyValuePair<string, Cell>(key, cell));
                 }
@@ -279,14 +300,20 @@ public sealed class InMemoryCounterStore : ICounterStore
     /// older is dropped and remembered as the horizon. Two buckets (a fixed window and the one before it) live in
     /// the cell itself; sliding windows move to an array.
     /// </summary>
-    private sealed class Cell
+    private sealed class Cell(long windowLength, long horizon)
     {
         private TwoBuckets _inline;
         private long[]? _overflow;
         private int _length;
-        private long _horizon = long.MinValue;
+        private long _horizon = horizon;
 
         public bool Dead;
+
+        /// <summary>The window length of the counter (its key encodes it), for the store's record of swept cells.</summary>
+        public long WindowLength => windowLength;
+
+        /// <summary>The newest stored bucket start, or <see langword="null"/> when nothing is stored.</summary>
+        public long? Newest => _length > 0 ? Pairs[2 * (_length - 1)] : null;
 
         /// <summary>
         /// One window after the newest bucket stops counting: the cell can be swept then. The extra window lets a

@@ -504,6 +504,27 @@ public abstract class CounterStoreContractTests : IAsyncDisposable
         Assert.False(Peek(store, At(60_000) + behind.RetryAfter - TimeSpan.FromMilliseconds(1), request).Admitted);
     }
 
+    [Theory]
+    [InlineData(LimitAlgorithm.Fixed)]
+    [InlineData(LimitAlgorithm.Sliding)]
+    public void Reserve_LateCallerAfterItsCounterWasCleanedUp_IsStillRefused(LimitAlgorithm algorithm)
+    {
+        // A store forgets a counter about a window after it stops counting (sweep, cleanup, time to live). A call stamped
+        // so far back that it would have counted it arrives afterwards: refused, not admitted against an empty counter.
+        var store = NewStore();
+        var request = new CounterRequest(Key("k"), 1, 2, Minute, algorithm);
+        Assert.True(Reserve(store, At(0), request).Admitted);
+        Assert.True(Reserve(store, At(100), request).Admitted);
+        for (var minute = 2; minute <= 5; minute++)
+        {
+            Assert.True(Reserve(store, At(minute * 60_000), Fixed("other" + minute, 1, 1, Minute)).Admitted);
+        }
+
+        var late = Reserve(store, At(30_000), request);
+        Assert.False(late.Admitted, "a third call was admitted in the first minute after its counter was cleaned up");
+        Assert.True(Peek(store, At(30_000) + late.RetryAfter, request).Admitted);
+    }
+
     [Fact]
     public void Release_AfterOutOfOrderAdmits_ReturnsExactlyTheReservedAmountToItsOwnBucket()
     {
