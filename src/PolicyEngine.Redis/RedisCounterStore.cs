@@ -16,6 +16,12 @@ namespace PolicyEngine.Redis;
 /// Charging deletes buckets more than a window older than anything still counted, and pushes the key's expiry to when
 /// its newest bucket stops counting (plus a window and <see cref="RedisCounterStoreOptions.ClockSkewAllowance"/>), so
 /// memory stays bounded.</para>
+/// <para>Out-of-order callers (hosts and threads whose calls reach Redis in another order than they read their clocks):
+/// the script counts what <see cref="CounterSlot.Counts"/> says, so a sliding window also counts buckets newer than its
+/// own, and no window-length interval ever holds more than max, whatever the arrival order. Pruned buckets are
+/// remembered as the counter's horizon (field <c>h</c>); a call stamped behind it is refused, with a retry-after that
+/// waits past it. A whole key expires only a window plus the skew allowance after it stops counting, on the server's
+/// clock; see <c>docs/stores.md</c> for a call that lags longer than that.</para>
 /// <para>Clock: windows are computed from the <c>now</c> the evaluator passes (its <see cref="TimeProvider"/>), so every
 /// host must keep its clock synchronized (NTP). Expiry is set on the server's clock as a time to live, so a skewed
 /// host never makes Redis drop a bucket early.</para>

@@ -12,11 +12,18 @@ namespace PolicyEngine.Sqlite;
 /// file is in WAL mode, so peeks never block and never wait for a writer.
 /// </summary>
 /// <remarks>
-/// <para>Schema: <c>pe_counter_buckets(key_hash BLOB, bucket_start INTEGER, count INTEGER, purge_at INTEGER)</c>, keyed
-/// by (key_hash, bucket_start), and <c>pe_counters(key_hash BLOB, horizon INTEGER, purge_at INTEGER)</c>, one row per
-/// counter. <c>key_hash</c> is the SHA-256 of the counter key's UTF-16 code units: SQLite stores
-/// text as UTF-8, which would merge keys differing only in lone surrogates. Buckets are deleted once their window (plus
-/// one more window, for calls stamped slightly out of order) is over.</para>
+/// <para>Schema (version 2): <c>pe_counter_buckets(key_hash BLOB, bucket_start INTEGER, count INTEGER, purge_at INTEGER)</c>,
+/// keyed by (key_hash, bucket_start); <c>pe_counters(key_hash BLOB, horizon INTEGER, purge_at INTEGER, window_ms
+/// INTEGER)</c>, one row per counter; and <c>pe_swept(window_ms INTEGER, horizon INTEGER)</c>, one row per window length.
+/// <c>key_hash</c> is the SHA-256 of the counter key's UTF-16 code units: SQLite stores text as UTF-8, which would
+/// merge keys differing only in lone surrogates. Buckets are deleted once their window (plus one more window, for calls
+/// stamped slightly out of order) is over.</para>
+/// <para>Out-of-order callers (several threads or processes read their clocks, then queue for the write lock in
+/// another order): a call counts what <see cref="CounterSlot.Counts"/> says, so a sliding window also counts buckets
+/// newer than its own, and no window-length interval ever holds more than max, whatever the arrival order. Whatever is
+/// deleted is remembered: pruning by a charge as the counter's horizon, the periodic cleanup as the horizon of its
+/// window length in <c>pe_swept</c>; a call stamped so far back that it would count a deleted bucket
+/// (<see cref="CounterSlot.IsBehind"/>) is refused, with a retry-after that waits past it.</para>
 /// <para>Use a local file system: WAL and SQLite's locks do not work over network shares.</para>
 /// </remarks>
 public sealed class SqliteCounterStore : ICounterStore, IDisposable

@@ -9,9 +9,16 @@ namespace PolicyEngine;
 /// holds only counters whose windows are current.
 /// </summary>
 /// <remarks>
-/// Why not <c>MemoryCache</c>: an entry costs several hundred bytes and a lock-free read-modify-write is not possible
-/// through it; a cell here is one object of about 80 bytes holding a fixed window's buckets in place (sliding windows
-/// add one small array), and expiry is a periodic sweep.
+/// <para>Why not <c>MemoryCache</c>: an entry costs several hundred bytes and a lock-free read-modify-write is not
+/// possible through it; a cell here is one object of about 90 bytes holding a fixed window's buckets in place (sliding
+/// windows add one small array), and expiry is a periodic sweep.</para>
+/// <para>Out-of-order callers (a thread that read the clock before another but reaches the store after it): a call
+/// counts what <see cref="CounterSlot.Counts"/> says, so a sliding window also counts buckets newer than its own, and
+/// no window-length interval ever holds more than max, whatever the arrival order. Charging drops buckets a window
+/// older than anything still counted and remembers the newest dropped start as the cell's horizon; the sweep remembers,
+/// per window length, the newest bucket start of the cells it removes, and a cell created later starts from it. A call
+/// stamped so far back that it would count something forgotten (<see cref="CounterSlot.IsBehind"/>) is refused with a
+/// retry-after that waits past it.</para>
 /// </remarks>
 public sealed class InMemoryCounterStore : ICounterStore
 {
@@ -296,8 +303,9 @@ public sealed class InMemoryCounterStore : ICounterStore
 
     /// <summary>
     /// One counter: its buckets (start, count), oldest first. Buckets are kept for one window beyond what the newest
-    /// call counts, so a call stamped a little earlier (another thread's clock read) still sees its window; anything
-    /// older is dropped and remembered as the horizon. Two buckets (a fixed window and the one before it) live in
+    /// call counts, so a call stamped a little earlier (another thread's clock read) still sees its window, and a
+    /// sliding call stamped earlier counts the newer buckets too; anything older is dropped and remembered as the
+    /// horizon, which calls stamped behind it cannot pass. Two buckets (a fixed window and the one before it) live in
     /// the cell itself; sliding windows move to an array.
     /// </summary>
     private sealed class Cell(long windowLength, long horizon)
