@@ -88,9 +88,9 @@ internal static class CounterScripts
     /// to the bucket start for a fixed window), prune-before (fields older than this are deleted when charging), and
     /// time to live in ms (how long the key must outlive this charge, measured on the server's clock). Every number
     /// is a canonical decimal.
-    /// Returns 1 when admitted; {'0', index, start, count, ...} with the counted buckets of the first request
-    /// without room (0-based index) otherwise; {'0', index, 'h'} when that request is stamped behind the counter's
-    /// horizon (it would count buckets already pruned).
+    /// Returns 1 when admitted; {'0', index, start, count, ...} with the stored buckets from read-from on (newer ones
+    /// included) of the first request without room (0-based index) otherwise; {'0', index, 'h', horizon, start, count,
+    /// ...} when that request is stamped behind the counter's horizon (it would count buckets already pruned).
     /// </summary>
     /// <remarks>
     /// Redis runs this for every decision, so it avoids work: per counter key one <c>HGETALL</c>, and when charging one
@@ -100,7 +100,9 @@ internal static class CounterScripts
     /// pushed the key's expiry past the time that bucket stops counting, and expiry only ever moves later (<c>GT</c>).
     /// A fixed window is checked by comparing decimal strings (its only counted bucket against the room), without
     /// converting a number; a sliding window adds its counts as Lua numbers while every term has at most 14 digits
-    /// (far below 2^53, so exact), and otherwise with exact decimal arithmetic.
+    /// (far below 2^53, so exact), and otherwise with exact decimal arithmetic. A sliding window counts every bucket
+    /// from read-from on, including buckets newer than its own (charged by callers stamped later that reached Redis
+    /// first): see <see cref="CounterSlot.Counts"/>, which this mirrors.
     /// </remarks>
     public static readonly Script Reserve = new(Comparisons + """
         -- Exact decimal arithmetic, for counts too long to add as Lua numbers (built only when needed).
@@ -126,6 +128,18 @@ internal static class CounterScripts
         -- states: key -> state, and in its array part the states in order of first use.
         local states = {}
         local arithmetic = nil
+
+        -- A refusal: the reply so far, then every stored bucket from read-from on (newer ones included), from which the
+        -- client computes a retry-after that is never optimistic.
+        local function refusal(reply, flat, readFrom)
+          for j = 1, #flat, 2 do
+            if flat[j] ~= 'h' and tonumber(flat[j]) >= readFrom then
+              reply[#reply + 1] = flat[j]
+              reply[#reply + 1] = flat[j + 1]
+            end
+          end
+          return reply
+        end
         for i = 1, #KEYS do
           local base = 3 + (i - 1) * 6
           local key = KEYS[i]
@@ -153,7 +167,7 @@ internal static class CounterScripts
           end
 
           if state.horizon and not lt(state.horizon, readFromText) then
-            return { '0', tostring(i - 1), 'h' }
+            return refusal({ '0', tostring(i - 1), 'h', state.horizon }, flat, tonumber(readFromText))
           end
 
           local own = nil
@@ -163,8 +177,7 @@ internal static class CounterScripts
               if flat[j] == startText then own = j end
             end
             if not le(own and flat[own + 1] or '0', room) then
-              if own then return { '0', tostring(i - 1), startText, flat[own + 1] } end
-              return { '0', tostring(i - 1) }
+              return refusal({ '0', tostring(i - 1) }, flat, tonumber(readFromText))
             end
           else
             local start, readFrom = tonumber(startText), tonumber(readFromText)
@@ -180,7 +193,7 @@ internal static class CounterScripts
                 s = tonumber(flat[j])
                 starts[j] = s
               end
-              if s and s >= readFrom and s <= start then
+              if s and s >= readFrom then
                 local c = flat[j + 1]
                 if #c <= 14 and terms < 64 then
                   sum = sum + tonumber(c)
@@ -199,20 +212,12 @@ internal static class CounterScripts
               local used = '0'
               for j = 1, #flat, 2 do
                 local s = starts[j]
-                if s and s >= readFrom and s <= start then used = arithmetic.add(used, flat[j + 1]) end
+                if s and s >= readFrom then used = arithmetic.add(used, flat[j + 1]) end
               end
               fits = le(used, room)
             end
             if not fits then
-              local reply = { '0', tostring(i - 1) }
-              for j = 1, #flat, 2 do
-                local s = starts[j]
-                if s and s >= readFrom and s <= start then
-                  reply[#reply + 1] = flat[j]
-                  reply[#reply + 1] = flat[j + 1]
-                end
-              end
-              return reply
+              return refusal({ '0', tostring(i - 1) }, flat, readFrom)
             end
           end
 

@@ -16,6 +16,12 @@ namespace PolicyEngine.Redis;
 /// Charging deletes buckets more than a window older than anything still counted, and pushes the key's expiry to when
 /// its newest bucket stops counting (plus a window and <see cref="RedisCounterStoreOptions.ClockSkewAllowance"/>), so
 /// memory stays bounded.</para>
+/// <para>Out-of-order callers (hosts and threads whose calls reach Redis in another order than they read their clocks):
+/// the script counts what <see cref="CounterSlot.Counts"/> says, so a sliding window also counts buckets newer than its
+/// own, and no window-length interval ever holds more than max, whatever the arrival order. Pruned buckets are
+/// remembered as the counter's horizon (field <c>h</c>); a call stamped behind it is refused, with a retry-after that
+/// waits past it. A whole key expires only a window plus the skew allowance after it stops counting, on the server's
+/// clock; see <c>docs/stores.md</c> for a call that lags longer than that.</para>
 /// <para>Clock: windows are computed from the <c>now</c> the evaluator passes (its <see cref="TimeProvider"/>), so every
 /// host must keep its clock synchronized (NTP). Expiry is set on the server's clock as a time to live, so a skewed
 /// host never makes Redis drop a bucket early.</para>
@@ -276,19 +282,23 @@ public sealed class RedisCounterStore : ICounterStore, IDisposable, IAsyncDispos
         }
 
         var index = int.Parse((string)reply[1]!, NumberStyles.None, CultureInfo.InvariantCulture);
-        if (reply.Length == 3 && (string?)reply[2] == "h")
+
+        // Stamped behind the horizon (as the in-memory store does): the reply names the horizon before the buckets.
+        var horizon = long.MinValue;
+        var first = 2;
+        if (reply.Length >= 4 && (string?)reply[2] == "h")
         {
-            // Stamped behind the horizon (as the in-memory store does): refuse, and suggest one bucket's wait.
-            return CounterResult.Limited(index, TimeSpan.FromMilliseconds(call.Slots[index].BucketLength));
+            horizon = ParseLong((string)reply[3]!);
+            first = 4;
         }
 
-        var buckets = new (long Start, long Count)[(reply.Length - 2) / 2];
+        var buckets = new (long Start, long Count)[(reply.Length - first) / 2];
         for (var i = 0; i < buckets.Length; i++)
         {
-            buckets[i] = (ParseLong((string)reply[2 + (2 * i)]!), ParseLong((string)reply[3 + (2 * i)]!));
+            buckets[i] = (ParseLong((string)reply[first + (2 * i)]!), ParseLong((string)reply[first + 1 + (2 * i)]!));
         }
 
-        return CounterResult.Limited(index, call.Slots[index].RetryAfter(now.ToUnixTimeMilliseconds(), buckets));
+        return CounterResult.Limited(index, call.Slots[index].RetryAfter(now.ToUnixTimeMilliseconds(), horizon, buckets));
     }
 
     /// <summary>Parses a stored decimal, saturating at <see cref="long.MaxValue"/> (stored counts never exceed it).</summary>

@@ -12,16 +12,23 @@ namespace PolicyEngine.Sqlite;
 /// file is in WAL mode, so peeks never block and never wait for a writer.
 /// </summary>
 /// <remarks>
-/// <para>Schema: <c>pe_counter_buckets(key_hash BLOB, bucket_start INTEGER, count INTEGER, purge_at INTEGER)</c>, keyed
-/// by (key_hash, bucket_start), and <c>pe_counters(key_hash BLOB, horizon INTEGER, purge_at INTEGER)</c>, one row per
-/// counter. <c>key_hash</c> is the SHA-256 of the counter key's UTF-16 code units: SQLite stores
-/// text as UTF-8, which would merge keys differing only in lone surrogates. Buckets are deleted once their window (plus
-/// one more window, for calls stamped slightly out of order) is over.</para>
+/// <para>Schema (version 2): <c>pe_counter_buckets(key_hash BLOB, bucket_start INTEGER, count INTEGER, purge_at INTEGER)</c>,
+/// keyed by (key_hash, bucket_start); <c>pe_counters(key_hash BLOB, horizon INTEGER, purge_at INTEGER, window_ms
+/// INTEGER)</c>, one row per counter; and <c>pe_swept(window_ms INTEGER, horizon INTEGER)</c>, one row per window length.
+/// <c>key_hash</c> is the SHA-256 of the counter key's UTF-16 code units: SQLite stores text as UTF-8, which would
+/// merge keys differing only in lone surrogates. Buckets are deleted once their window (plus one more window, for calls
+/// stamped slightly out of order) is over.</para>
+/// <para>Out-of-order callers (several threads or processes read their clocks, then queue for the write lock in
+/// another order): a call counts what <see cref="CounterSlot.Counts"/> says, so a sliding window also counts buckets
+/// newer than its own, and no window-length interval ever holds more than max, whatever the arrival order. Whatever is
+/// deleted is remembered: pruning by a charge as the counter's horizon, the periodic cleanup as the horizon of its
+/// window length in <c>pe_swept</c>; a call stamped so far back that it would count a deleted bucket
+/// (<see cref="CounterSlot.IsBehind"/>) is refused, with a retry-after that waits past it.</para>
 /// <para>Use a local file system: WAL and SQLite's locks do not work over network shares.</para>
 /// </remarks>
 public sealed class SqliteCounterStore : ICounterStore, IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private readonly string _connectionString;
     private readonly int _busyMs;
@@ -220,8 +227,10 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
     /// <summary>
     /// Inside the transaction: check every slot in request order against the stored buckets plus the charges of earlier
     /// slots (a request naming one counter twice counts both), then write all charges or none. Mirrors
-    /// <see cref="InMemoryCounterStore"/>: charging prunes buckets more than a window older than anything counted and
-    /// remembers the newest pruned start as the counter's horizon; a call stamped behind it is refused.
+    /// <see cref="InMemoryCounterStore"/>: a slot counts what <see cref="CounterSlot.Counts"/> says (for a sliding window,
+    /// buckets newer than its own too, charged by callers stamped later that reached the file first); charging prunes
+    /// buckets more than a window older than anything counted and remembers the newest pruned start as the counter's
+    /// horizon; a call stamped behind it (<see cref="CounterSlot.IsBehind"/>) is refused.
     /// </summary>
     private CounterResult Decide(Session session, CounterSlot[] slots, byte[][] hashes, long nowMs, bool commit)
     {
@@ -232,23 +241,18 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             ref readonly var slot = ref slots[i];
             if (!ledgers.TryGetValue(slot.Key, out var ledger))
             {
-                ledger = session.Load(hashes[i]);
+                ledger = session.Load(hashes[i], slot.WindowLength);
                 ledgers.Add(slot.Key, ledger);
             }
 
             ledgerOf[i] = ledger;
-            if (slot.ReadFrom <= ledger.Horizon)
-            {
-                return CounterResult.Limited(i, TimeSpan.FromMilliseconds(slot.BucketLength));
-            }
-
             var buckets = ledger.Buckets;
             long used = 0;
             var own = -1;
             for (var b = 0; b < buckets.Count; b++)
             {
                 var bucket = buckets[b];
-                if (bucket.Start >= slot.ReadFrom && bucket.Start <= slot.BucketStart)
+                if (slot.Counts(bucket.Start))
                 {
                     used = CounterSlot.SaturatingAdd(used, bucket.Count);
                 }
@@ -259,18 +263,17 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                 }
             }
 
-            if (used > slot.Max || slot.Amount > slot.Max - used)
+            // Stamped behind the horizon (it would count pruned buckets), or no room in what it counts, newer buckets
+            // included: refuse, with a retry-after computed from every stored bucket it could still count.
+            if (slot.IsBehind(ledger.Horizon) || used > slot.Max || slot.Amount > slot.Max - used)
             {
-                var counted = new List<(long Start, long Count)>(buckets.Count);
-                foreach (var bucket in buckets)
+                var stored = new (long Start, long Count)[buckets.Count];
+                for (var b = 0; b < buckets.Count; b++)
                 {
-                    if (bucket.Start >= slot.ReadFrom && bucket.Start <= slot.BucketStart)
-                    {
-                        counted.Add((bucket.Start, bucket.Count));
-                    }
+                    stored[b] = (buckets[b].Start, buckets[b].Count);
                 }
 
-                return CounterResult.Limited(i, slot.RetryAfter(nowMs, [.. counted]));
+                return CounterResult.Limited(i, slot.RetryAfter(nowMs, ledger.Horizon, stored));
             }
 
             if (own >= 0)
@@ -313,7 +316,7 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             // Kept one window beyond when it stops counting: a call stamped slightly earlier may still arrive and read it.
             var retainUntil = CounterSlot.SaturatingAdd(slot.ExpiresAt, slot.WindowLength);
             session.UpsertBucket(hashes[i], slot.BucketStart, count, retainUntil);
-            session.UpsertCounter(hashes[i], ledger.Horizon, retainUntil);
+            session.UpsertCounter(hashes[i], ledger.Horizon, slot.WindowLength, retainUntil);
             charges[i] = slot.ToCharge();
         }
 
@@ -428,16 +431,19 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                     """
                     SELECT 0, bucket_start, count FROM pe_counter_buckets WHERE key_hash = $key
                     UNION ALL SELECT 1, horizon, 0 FROM pe_counters WHERE key_hash = $key
+                    UNION ALL SELECT 1, horizon, 0 FROM pe_swept WHERE window_ms = $window
                     """,
-                    "$key");
+                    "$key",
+                    "$window");
                 _upsertCounter = Command(
                     """
-                    INSERT INTO pe_counters (key_hash, horizon, purge_at) VALUES ($key, $horizon, $purge)
-                    ON CONFLICT (key_hash) DO UPDATE SET horizon = max(horizon, excluded.horizon), purge_at = max(purge_at, excluded.purge_at)
+                    INSERT INTO pe_counters (key_hash, horizon, purge_at, window_ms) VALUES ($key, $horizon, $purge, $window)
+                    ON CONFLICT (key_hash) DO UPDATE SET horizon = max(horizon, excluded.horizon), purge_at = max(purge_at, excluded.purge_at), window_ms = excluded.window_ms
                     """,
                     "$key",
                     "$horizon",
-                    "$purge");
+                    "$purge",
+                    "$window");
                 _deleteBucket = Command("DELETE FROM pe_counter_buckets WHERE key_hash = $key AND bucket_start = $start", "$key", "$start");
                 _upsert = Command(
                     """
@@ -453,8 +459,14 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                     "$key",
                     "$start",
                     "$amount");
+                // Before forgetting buckets, remember per window length the newest start forgotten: a call stamped so
+                // far back that it would count one of them is then refused (as behind a counter's own horizon).
                 _deleteExpired = Command(
                     """
+                    INSERT INTO pe_swept (window_ms, horizon)
+                    SELECT c.window_ms, max(b.bucket_start) FROM pe_counter_buckets b JOIN pe_counters c ON c.key_hash = b.key_hash
+                    WHERE b.purge_at <= $now AND c.window_ms > 0 GROUP BY c.window_ms
+                    ON CONFLICT (window_ms) DO UPDATE SET horizon = max(horizon, excluded.horizon);
                     DELETE FROM pe_counter_buckets WHERE purge_at <= $now;
                     DELETE FROM pe_counters WHERE purge_at <= $now;
                     """,
@@ -505,6 +517,21 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                     ) WITHOUT ROWID
                     """);
                 Execute("CREATE INDEX IF NOT EXISTS pe_counters_purge ON pe_counters (purge_at)");
+
+                // Version 2: each counter records its window length, and pe_swept keeps, per window length, the newest
+                // bucket start the periodic cleanup deleted (the horizon of counters that are gone).
+                if (!HasColumn("pe_counters", "window_ms"))
+                {
+                    Execute("ALTER TABLE pe_counters ADD COLUMN window_ms INTEGER NOT NULL DEFAULT 0");
+                }
+
+                Execute(
+                    """
+                    CREATE TABLE IF NOT EXISTS pe_swept (
+                        window_ms INTEGER NOT NULL PRIMARY KEY,
+                        horizon INTEGER NOT NULL
+                    )
+                    """);
                 Execute($"PRAGMA user_version = {SchemaVersion}");
                 Execute("COMMIT");
             }
@@ -527,9 +554,11 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             _inTransaction = false;
         }
 
-        public Ledger Load(byte[] key)
+        /// <summary>A counter's buckets, and its horizon: the later of its own and that of swept counters of its window length.</summary>
+        public Ledger Load(byte[] key, long windowMs)
         {
             _select.Parameters[0].Value = key;
+            _select.Parameters[1].Value = windowMs;
             var list = new List<Bucket>(4);
             var horizon = long.MinValue;
             using var reader = _select.ExecuteReader();
@@ -541,18 +570,19 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
                 }
                 else
                 {
-                    horizon = reader.GetInt64(1);
+                    horizon = Math.Max(horizon, reader.GetInt64(1));
                 }
             }
 
             return new Ledger(list, horizon);
         }
 
-        public void UpsertCounter(byte[] key, long horizon, long purgeAt)
+        public void UpsertCounter(byte[] key, long horizon, long windowMs, long purgeAt)
         {
             _upsertCounter.Parameters[0].Value = key;
             _upsertCounter.Parameters[1].Value = horizon;
             _upsertCounter.Parameters[2].Value = purgeAt;
+            _upsertCounter.Parameters[3].Value = windowMs;
             _upsertCounter.ExecuteNonQuery();
         }
 
@@ -608,6 +638,14 @@ public sealed class SqliteCounterStore : ICounterStore, IDisposable
             }
 
             _inTransaction = false;
+        }
+
+        private bool HasColumn(string table, string column)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = $column";
+            command.Parameters.AddWithValue("$column", column);
+            return (long)command.ExecuteScalar()! > 0;
         }
 
         private void Execute(string sql)

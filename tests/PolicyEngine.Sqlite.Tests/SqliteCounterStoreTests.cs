@@ -62,7 +62,7 @@ public sealed class SqliteCounterStoreTests : CounterStoreContractTests
             command.CommandText = "PRAGMA journal_mode";
             Assert.Equal("wal", (string)command.ExecuteScalar()!);
             command.CommandText = "PRAGMA user_version";
-            Assert.Equal(1L, (long)command.ExecuteScalar()!);
+            Assert.Equal(2L, (long)command.ExecuteScalar()!);
         }
         finally
         {

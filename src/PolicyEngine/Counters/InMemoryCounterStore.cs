@@ -9,9 +9,16 @@ namespace PolicyEngine;
 /// holds only counters whose windows are current.
 /// </summary>
 /// <remarks>
-/// Why not <c>MemoryCache</c>: an entry costs several hundred bytes and a lock-free read-modify-write is not possible
-/// through it; a cell here is one object of about 80 bytes holding a fixed window's buckets in place (sliding windows
-/// add one small array), and expiry is a periodic sweep.
+/// <para>Why not <c>MemoryCache</c>: an entry costs several hundred bytes and a lock-free read-modify-write is not
+/// possible through it; a cell here is one object of about 90 bytes holding a fixed window's buckets in place (sliding
+/// windows add one small array), and expiry is a periodic sweep.</para>
+/// <para>Out-of-order callers (a thread that read the clock before another but reaches the store after it): a call
+/// counts what <see cref="CounterSlot.Counts"/> says, so a sliding window also counts buckets newer than its own, and
+/// no window-length interval ever holds more than max, whatever the arrival order. Charging drops buckets a window
+/// older than anything still counted and remembers the newest dropped start as the cell's horizon; the sweep remembers,
+/// per window length, the newest bucket start of the cells it removes, and a cell created later starts from it. A call
+/// stamped so far back that it would count something forgotten (<see cref="CounterSlot.IsBehind"/>) is refused with a
+/// retry-after that waits past it.</para>
 /// </remarks>
 public sealed class InMemoryCounterStore : ICounterStore
 {
@@ -25,6 +32,10 @@ public sealed class InMemoryCounterStore : ICounterStore
 
     // The default comparer (ordinal for strings) lets the runtime use its faster non-randomized hashing until it sees collisions.
     private readonly ConcurrentDictionary<string, Cell> _cells = new();
+
+    // Window length -> the newest bucket start of any swept cell with that window: a cell created later starts with it
+    // as its horizon, so sweeping a counter cannot hide its charges from a call stamped far enough back to count them.
+    private readonly ConcurrentDictionary<long, long> _sweptHorizons = new();
     private long _nextSweepMs = long.MinValue;
 
     /// <summary>The number of counters currently held (for diagnostics and tests).</summary>
@@ -115,7 +126,7 @@ public sealed class InMemoryCounterStore : ICounterStore
         {
             for (var i = 0; i < count; i++)
             {
-                cells[i] = _cells.GetOrAdd(slots[i].Key, static _ => new Cell());
+                cells[i] = CellOf(slots[i]);
             }
 
             var locked = 0;
@@ -150,12 +161,22 @@ public sealed class InMemoryCounterStore : ICounterStore
         }
     }
 
+    /// <summary>
+    /// The cell of <paramref name="slot"/>'s counter, created when missing with the horizon of swept cells of the same
+    /// window length (nothing is looked up for a cell that already exists).
+    /// </summary>
+    private Cell CellOf(in CounterSlot slot) =>
+        _cells.GetOrAdd(
+            slot.Key,
+            static (_, state) => new Cell(state.Window, state.Store._sweptHorizons.TryGetValue(state.Window, out var horizon) ? horizon : long.MinValue),
+            (Store: this, Window: slot.WindowLength));
+
     /// <summary>One counter (the common case): no scratch arrays, no lock ordering.</summary>
     private CounterResult RunOne(in CounterSlot slot, long nowMs, bool commit)
     {
         while (true)
         {
-            var cell = _cells.GetOrAdd(slot.Key, static _ => new Cell());
+            var cell = CellOf(slot);
             lock (cell)
             {
                 if (cell.Dead)
@@ -164,7 +185,7 @@ public sealed class InMemoryCounterStore : ICounterStore
                     continue;
                 }
 
-                if (Refusal(slot, cell, cell.Sum(slot.ReadFrom, slot.BucketStart), nowMs, 0) is { } refused)
+                if (Refusal(slot, cell, cell.Sum(slot), nowMs, 0, [], []) is { } refused)
                 {
                     return refused;
                 }
@@ -180,24 +201,26 @@ public sealed class InMemoryCounterStore : ICounterStore
         }
     }
 
-    /// <summary>The refusal of request <paramref name="index"/> when <paramref name="used"/> leaves no room for it; otherwise <see langword="null"/>.</summary>
-    private static CounterResult? Refusal(in CounterSlot slot, Cell cell, long used, long nowMs, int index)
+    /// <summary>
+    /// The refusal of request <paramref name="index"/> when it is stamped behind the cell's horizon or
+    /// <paramref name="used"/> leaves no room for it; otherwise <see langword="null"/>. <paramref name="earlier"/> and
+    /// <paramref name="earlierCells"/> are the requests before it in the same reservation (charged with it on a retry).
+    /// </summary>
+    private static CounterResult? Refusal(in CounterSlot slot, Cell cell, long used, long nowMs, int index, ReadOnlySpan<CounterSlot> earlier, ReadOnlySpan<Cell> earlierCells)
     {
-        if (cell.Forgot(slot.ReadFrom))
+        // Stamped so far behind a newer call that the buckets it would count were pruned: refuse rather than count it
+        // against a partial history (a clock that lags by about a window is a fault, not traffic).
+        var behind = slot.IsBehind(cell.Horizon);
+        if (!behind && slot.Amount <= slot.Max - used)
         {
-            // This call is stamped so far behind the newest one that the buckets it would count were dropped:
-            // refuse rather than guess (a clock that lags by more than a window is a fault, not traffic).
-            return CounterResult.Limited(index, TimeSpan.FromMilliseconds(slot.BucketLength));
+            return null;
         }
 
-        if (slot.Amount > slot.Max - used)
-        {
-            // A fixed window's retry-after is its end; only sliding windows need the bucket list.
-            var buckets = slot.BucketLength == slot.WindowLength ? [] : cell.Buckets(slot.ReadFrom, slot.BucketStart);
-            return CounterResult.Limited(index, slot.RetryAfter(nowMs, buckets));
-        }
-
-        return null;
+        // A fixed window with nothing stored after it (the usual case) waits for its end: no bucket list is needed.
+        var buckets = !behind && slot.BucketLength == slot.WindowLength && !cell.HasBucketAfter(slot.BucketStart) && earlier.IsEmpty
+            ? []
+            : cell.Buckets(slot, earlier, earlierCells);
+        return CounterResult.Limited(index, slot.RetryAfter(nowMs, cell.Horizon, buckets));
     }
 
     /// <summary>
@@ -210,16 +233,16 @@ public sealed class InMemoryCounterStore : ICounterStore
         {
             ref readonly var slot = ref slots[i];
             var cell = cells[i];
-            var used = cell.Sum(slot.ReadFrom, slot.BucketStart);
+            var used = cell.Sum(slot);
             for (var j = 0; j < i; j++)
             {
-                if (ReferenceEquals(cells[j], cell) && slots[j].BucketStart >= slot.ReadFrom && slots[j].BucketStart <= slot.BucketStart)
+                if (ReferenceEquals(cells[j], cell) && slot.Counts(slots[j].BucketStart))
                 {
                     used = CounterSlot.SaturatingAdd(used, slots[j].Amount);
                 }
             }
 
-            if (Refusal(slot, cell, used, nowMs, i) is { } refused)
+            if (Refusal(slot, cell, used, nowMs, i, slots.AsSpan(0, i), cells.AsSpan(0, i)) is { } refused)
             {
                 return refused;
             }
@@ -260,6 +283,13 @@ public sealed class InMemoryCounterStore : ICounterStore
             {
                 if (cell.ExpiresAt <= nowMs)
                 {
+                    // Remember what is forgotten (before the cell can be replaced): a new cell of this window length
+                    // refuses calls stamped so far back that they would have counted these buckets.
+                    if (cell.Newest is { } newest)
+                    {
+                        _sweptHorizons.AddOrUpdate(cell.WindowLength, static (_, start) => start, static (_, known, start) => Math.Max(known, start), newest);
+                    }
+
                     cell.Dead = true;
                     _cells.TryRemove(new KeyValuePair<string, Cell>(key, cell));
                 }
@@ -273,18 +303,25 @@ public sealed class InMemoryCounterStore : ICounterStore
 
     /// <summary>
     /// One counter: its buckets (start, count), oldest first. Buckets are kept for one window beyond what the newest
-    /// call counts, so a call stamped a little earlier (another thread's clock read) still sees its window; anything
-    /// older is dropped and remembered as the horizon. Two buckets (a fixed window and the one before it) live in
+    /// call counts, so a call stamped a little earlier (another thread's clock read) still sees its window, and a
+    /// sliding call stamped earlier counts the newer buckets too; anything older is dropped and remembered as the
+    /// horizon, which calls stamped behind it cannot pass. Two buckets (a fixed window and the one before it) live in
     /// the cell itself; sliding windows move to an array.
     /// </summary>
-    private sealed class Cell
+    private sealed class Cell(long windowLength, long horizon)
     {
         private TwoBuckets _inline;
         private long[]? _overflow;
         private int _length;
-        private long _horizon = long.MinValue;
+        private long _horizon = horizon;
 
         public bool Dead;
+
+        /// <summary>The window length of the counter (its key encodes it), for the store's record of swept cells.</summary>
+        public long WindowLength => windowLength;
+
+        /// <summary>The newest stored bucket start, or <see langword="null"/> when nothing is stored.</summary>
+        public long? Newest => _length > 0 ? Pairs[2 * (_length - 1)] : null;
 
         /// <summary>
         /// One window after the newest bucket stops counting: the cell can be swept then. The extra window lets a
@@ -295,17 +332,17 @@ public sealed class InMemoryCounterStore : ICounterStore
         /// <summary>The buckets as (start, count) pairs: <c>[2i]</c> is a start, <c>[2i + 1]</c> its count.</summary>
         private Span<long> Pairs => _overflow is { } overflow ? overflow : _inline;
 
-        /// <summary>Whether buckets a call reading from <paramref name="readFrom"/> would count have been dropped.</summary>
-        public bool Forgot(long readFrom) => readFrom <= _horizon;
+        /// <summary>The newest bucket start ever dropped (<see cref="long.MinValue"/> when none was).</summary>
+        public long Horizon => _horizon;
 
-        public long Sum(long readFrom, long bucketStart)
+        /// <summary>The total of the buckets <paramref name="slot"/> counts (<see cref="CounterSlot.Counts"/>), newer ones included.</summary>
+        public long Sum(in CounterSlot slot)
         {
             var pairs = Pairs;
             long total = 0;
             for (var i = 0; i < _length; i++)
             {
-                var start = pairs[2 * i];
-                if (start >= readFrom && start <= bucketStart)
+                if (slot.Counts(pairs[2 * i]))
                 {
                     total = CounterSlot.SaturatingAdd(total, pairs[(2 * i) + 1]);
                 }
@@ -314,15 +351,30 @@ public sealed class InMemoryCounterStore : ICounterStore
             return total;
         }
 
-        public (long Start, long Count)[] Buckets(long readFrom, long bucketStart)
+        /// <summary>Whether a bucket newer than <paramref name="start"/> is stored (the buckets are ordered by start).</summary>
+        public bool HasBucketAfter(long start) => _length > 0 && Pairs[2 * (_length - 1)] > start;
+
+        /// <summary>
+        /// The buckets from <paramref name="slot"/>'s read-from on, newer ones included, plus what the earlier requests of
+        /// the same reservation would charge to this cell: what <see cref="CounterSlot.RetryAfter(long, long, ReadOnlySpan{ValueTuple{long, long}})"/> needs.
+        /// </summary>
+        public (long Start, long Count)[] Buckets(in CounterSlot slot, ReadOnlySpan<CounterSlot> earlier, ReadOnlySpan<Cell> earlierCells)
         {
             var pairs = Pairs;
-            var list = new List<(long, long)>(_length);
+            var list = new List<(long, long)>(_length + earlier.Length);
             for (var i = 0; i < _length; i++)
             {
-                if (pairs[2 * i] >= readFrom && pairs[2 * i] <= bucketStart)
+                if (pairs[2 * i] >= slot.ReadFrom)
                 {
                     list.Add((pairs[2 * i], pairs[(2 * i) + 1]));
+                }
+            }
+
+            for (var j = 0; j < earlier.Length; j++)
+            {
+                if (ReferenceEquals(earlierCells[j], this) && earlier[j].BucketStart >= slot.ReadFrom)
+                {
+                    list.Add((earlier[j].BucketStart, earlier[j].Amount));
                 }
             }
 

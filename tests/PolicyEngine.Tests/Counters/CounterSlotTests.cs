@@ -184,6 +184,51 @@ public class CounterSlotTests
     }
 
     [Fact]
+    public void Counts_SlidingWindow_IncludesNewerBucketsAndAFixedWindowOnlyItsOwn()
+    {
+        // A call stamped +59.995 s of a sliding minute charges the +54 s bucket and reads from -6 s on, newer buckets
+        // (charged by callers stamped later that reached the store first) included.
+        var sliding = Slot(60_000, 59_995, LimitAlgorithm.Sliding);
+        Assert.True(sliding.Counts(60_000));
+        Assert.True(sliding.Counts(54_000));
+        Assert.True(sliding.Counts(-6_000));
+        Assert.False(sliding.Counts(-12_000));
+
+        var fixedWindow = Slot(60_000, 59_995, LimitAlgorithm.Fixed);
+        Assert.True(fixedWindow.Counts(0));
+        Assert.False(fixedWindow.Counts(60_000));
+        Assert.False(fixedWindow.Counts(-60_000));
+    }
+
+    [Fact]
+    public void RetryAfter_BehindTheHorizon_WaitsUntilReadFromPassesIt()
+    {
+        var sliding = Slot(60_000, 60_000, LimitAlgorithm.Sliding);
+        Assert.True(sliding.IsBehind(0));
+        Assert.True(sliding.IsBehind(30_000));
+        Assert.False(sliding.IsBehind(-1));
+
+        // Read-from passes the +30 s bucket once now - 60 s reaches its end, +36 s: at +96 s.
+        Assert.Equal(TimeSpan.FromMilliseconds(36_000), sliding.RetryAfter(60_000, 30_000, []));
+
+        // The later of the horizon and the buckets: the +90 s bucket stops counting at +156 s.
+        Assert.Equal(TimeSpan.FromMilliseconds(96_000), sliding.RetryAfter(60_000, 30_000, [(90_000, 10)]));
+
+        var fixedWindow = Slot(60_000, 59_000, LimitAlgorithm.Fixed);
+        Assert.Equal(TimeSpan.FromMilliseconds(61_000), fixedWindow.RetryAfter(59_000, 60_000, []));
+    }
+
+    [Fact]
+    public void RetryAfter_FixedWindowWithFullLaterWindows_WaitsForTheFirstWithRoom()
+    {
+        var slot = Slot(60_000, 59_000, LimitAlgorithm.Fixed, amount: 1, max: 2);
+        Assert.Equal(TimeSpan.FromMilliseconds(1_000), slot.RetryAfter(59_000, [(0, 2)]));
+        Assert.Equal(TimeSpan.FromMilliseconds(1_000), slot.RetryAfter(59_000, [(0, 2), (60_000, 1)]));
+        Assert.Equal(TimeSpan.FromMilliseconds(61_000), slot.RetryAfter(59_000, [(0, 2), (60_000, 2)]));
+        Assert.Equal(TimeSpan.FromMilliseconds(121_000), slot.RetryAfter(59_000, [(0, 2), (60_000, 1), (60_000, 1), (120_000, 5)]));
+    }
+
+    [Fact]
     public void SaturatingAdd_NearLongMaxValue_Saturates()
     {
         Assert.Equal(long.MaxValue, CounterSlot.SaturatingAdd(long.MaxValue, 1));
@@ -306,7 +351,7 @@ public class CounterSlotTests
         long used = 0;
         foreach (var (start, count) in buckets)
         {
-            if (start >= slot.ReadFrom && start <= slot.BucketStart)
+            if (slot.Counts(start))
             {
                 used += count;
             }
@@ -320,7 +365,7 @@ public class CounterSlotTests
         var list = new List<(long, long)>();
         foreach (var (start, count) in buckets)
         {
-            if (start >= slot.ReadFrom && start <= slot.BucketStart)
+            if (slot.Counts(start))
             {
                 list.Add((start, count));
             }

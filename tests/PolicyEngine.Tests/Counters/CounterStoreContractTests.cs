@@ -1,4 +1,6 @@
 using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace PolicyEngine.Tests.Counters;
 
@@ -351,6 +353,328 @@ public abstract class CounterStoreContractTests : IAsyncDisposable
         Assert.True(Reserve(store, T0, request).Admitted);
         Assert.True(Peek(store, T0.AddMinutes(1), request).Admitted);
         Assert.False(Reserve(store, T0.AddSeconds(10), request).Admitted, "the peek at the next window erased this window's count");
+    }
+
+    // ------------------------------------------------------------------ out-of-order callers
+
+    /// <summary>The start of a UTC minute (and of every window and sliding bucket of a minute or of ten seconds).</summary>
+    protected static readonly DateTimeOffset MinuteStart = new(2026, 3, 14, 10, 0, 0, TimeSpan.Zero);
+
+    /// <summary><paramref name="ms"/> milliseconds after <see cref="MinuteStart"/>.</summary>
+    protected static DateTimeOffset At(long ms) => MinuteStart.AddMilliseconds(ms);
+
+    [Fact]
+    public void Reserve_SlidingCallersStampedBeforeANewerCharge_AdmitAtMostMax()
+    {
+        // Issue 11: three callers read the clock at +59.990 s, +59.995 s and +60.010 s (a bucket boundary); the one
+        // stamped +60.010 s reaches the store first. The two late ones must see its newer bucket.
+        var store = NewStore();
+        var request = Sliding("k", 1, 2, Minute);
+        Assert.True(Reserve(store, At(60_010), request).Admitted);
+        Assert.True(Reserve(store, At(59_990), request).Admitted);
+
+        var peek = Peek(store, At(59_995), request);
+        var third = Reserve(store, At(59_995), request);
+        Assert.False(peek.Admitted, "peek: a third call fits in a minute holding two");
+        Assert.False(third.Admitted, "a third call was admitted in a minute that already held two");
+        Assert.Equal(third.RetryAfter, peek.RetryAfter);
+
+        // Never optimistic, and tight: the +59.990 s charge (bucket +54 s) stops counting at +120 s.
+        Assert.Equal(At(120_000), At(59_995) + third.RetryAfter);
+        Assert.True(Peek(store, At(59_995) + third.RetryAfter, request).Admitted);
+        Assert.False(Peek(store, At(59_995) + third.RetryAfter - TimeSpan.FromMilliseconds(1), request).Admitted);
+    }
+
+    public static TheoryData<LimitAlgorithm, long, long, long[]> BoundaryStamps => new()
+    {
+        // Around a sliding bucket boundary (the reported case), a bucket boundary and a window length apart, and a
+        // window that is not a multiple of its bucket.
+        { LimitAlgorithm.Sliding, 60_000, 2, [59_990, 59_995, 60_010] },
+        { LimitAlgorithm.Sliding, 60_000, 2, [5_999, 6_000, 59_999, 60_000, 65_999] },
+        { LimitAlgorithm.Sliding, 60_000, 1, [1_000, 60_999, 61_000, 66_000] },
+        { LimitAlgorithm.Sliding, 10_000, 3, [9_990, 9_999, 10_000, 10_001, 19_999] },
+        { LimitAlgorithm.Sliding, 10_019, 2, [1_001, 2_002, 11_019, 12_020] },
+        { LimitAlgorithm.Fixed, 60_000, 2, [59_990, 59_995, 60_000, 60_010] },
+        { LimitAlgorithm.Fixed, 60_000, 1, [59_999, 60_000, 60_001, 119_999] },
+    };
+
+    [Theory]
+    [MemberData(nameof(BoundaryStamps))]
+    public void Reserve_EveryArrivalOrderAroundBoundaries_NeverAdmitsMoreThanMax(LimitAlgorithm algorithm, long windowMs, long max, long[] stamps)
+    {
+        var store = NewStore();
+        var window = TimeSpan.FromMilliseconds(windowMs);
+        var order = 0;
+        foreach (var permutation in Permutations(stamps))
+        {
+            var request = new CounterRequest(Key("p" + order++), 1, max, window, algorithm);
+            var admitted = new List<(long At, long Amount)>();
+            foreach (var stamp in permutation)
+            {
+                var peek = Peek(store, At(stamp), request);
+                var result = Reserve(store, At(stamp), request);
+                Assert.Equal(peek.Admitted, result.Admitted);
+                if (result.Admitted)
+                {
+                    admitted.Add((At(stamp).ToUnixTimeMilliseconds(), 1));
+                }
+            }
+
+            var context = $"arrival order [{string.Join(", ", permutation)}]";
+            Assert.True(admitted.Count > 0, context + ": the first call was refused");
+            Assert.Null(Overrun(admitted, algorithm, windowMs, max, context));
+            if (algorithm == LimitAlgorithm.Fixed)
+            {
+                // Fixed windows stay exact in any order: each window admits min(max, the calls stamped in it).
+                foreach (var group in permutation.GroupBy(stamp => Floor(At(stamp).ToUnixTimeMilliseconds(), windowMs)))
+                {
+                    Assert.Equal(Math.Min(max, group.Count()), admitted.Count(a => Floor(a.At, windowMs) == group.Key));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Reserve_FixedWindowCallerArrivingAfterTheNextWindowStarted_IsCountedInItsOwnWindowOnly()
+    {
+        var store = NewStore();
+        var request = Fixed("k", 1, 2, Minute);
+        Assert.True(Reserve(store, At(60_000), request).Admitted);
+        Assert.True(Reserve(store, At(60_001), request).Admitted);
+
+        // Stamped in the first minute, arriving after the second filled: counted in the first minute only.
+        Assert.True(Reserve(store, At(59_990), request).Admitted);
+        Assert.True(Reserve(store, At(59_995), request).Admitted);
+        var refused = Reserve(store, At(59_999), request);
+        Assert.False(refused.Admitted);
+        Assert.False(Reserve(store, At(60_002), request).Admitted, "the second minute admitted a third call");
+
+        // The next minute is full too, so the first with room starts at +120 s.
+        Assert.Equal(At(120_000), At(59_999) + refused.RetryAfter);
+        Assert.Equal(refused.RetryAfter, Peek(store, At(59_999), request).RetryAfter);
+        Assert.Equal(2, Drain(store, At(120_000), request));
+    }
+
+    [Fact]
+    public void Reserve_LateMultiCounterReservation_CountsNewerBucketsOfEveryCounterAndChargesAllOrNone()
+    {
+        var store = NewStore();
+        var a = Sliding("a", 1, 2, Minute);
+        var b = Sliding("b", 1, 5, Minute);
+        Assert.True(Reserve(store, At(60_010), a).Admitted);
+        Assert.True(Reserve(store, At(59_990), b, a).Admitted);
+
+        var refused = Reserve(store, At(59_995), b, a);
+        Assert.False(refused.Admitted, "counter a admitted a third call in one minute");
+        Assert.Equal(1, refused.LimitingIndex);
+        Assert.Equal(4, Drain(store, At(60_020), b));
+
+        // One counter named twice by a late reservation: both amounts and the newer bucket count.
+        var c = Sliding("c", 1, 2, Minute);
+        Assert.True(Reserve(store, At(60_010), c).Admitted);
+        var twice = Reserve(store, At(59_990), c, c);
+        Assert.False(twice.Admitted, "counter c admitted three calls in one minute");
+        Assert.Equal(1, twice.LimitingIndex);
+        Assert.True(Reserve(store, At(59_990), c).Admitted);
+    }
+
+    [Fact]
+    public void Reserve_LateCallersAfterANewerCallerPrunedOldBuckets_AreRefusedWithRetryAfterThatAdmits()
+    {
+        var store = NewStore();
+        var request = Sliding("k", 1, 1, Minute);
+        Assert.True(Reserve(store, At(30_000), request).Admitted);
+
+        // Three and a half minutes in: the +30 s bucket is pruned and becomes the counter's horizon.
+        Assert.True(Reserve(store, At(210_000), request).Admitted);
+
+        // Stamped less than a minute before the newest charge: it must count it.
+        var near = Reserve(store, At(160_000), request);
+        Assert.False(near.Admitted, "a call stamped 50 s before an admitted one was admitted with max 1");
+        Assert.Equal(near.RetryAfter, Peek(store, At(160_000), request).RetryAfter);
+        Assert.True(Peek(store, At(160_000) + near.RetryAfter, request).Admitted);
+        Assert.False(Peek(store, At(160_000) + near.RetryAfter - TimeSpan.FromMilliseconds(1), request).Admitted);
+
+        // Stamped so far back that it would count the pruned bucket: refused, and its retry-after waits past both the
+        // horizon and the newest charge.
+        var behind = Reserve(store, At(60_000), request);
+        Assert.False(behind.Admitted, "a call stamped behind the pruned horizon was admitted");
+        Assert.Equal(behind.RetryAfter, Peek(store, At(60_000), request).RetryAfter);
+        Assert.True(Peek(store, At(60_000) + behind.RetryAfter, request).Admitted);
+        Assert.False(Peek(store, At(60_000) + behind.RetryAfter - TimeSpan.FromMilliseconds(1), request).Admitted);
+    }
+
+    [Theory]
+    [InlineData(LimitAlgorithm.Fixed)]
+    [InlineData(LimitAlgorithm.Sliding)]
+    public void Reserve_LateCallerAfterItsCounterWasCleanedUp_IsStillRefused(LimitAlgorithm algorithm)
+    {
+        // A store forgets a counter about a window after it stops counting (sweep, cleanup, time to live). A call stamped
+        // so far back that it would have counted it arrives afterwards: refused, not admitted against an empty counter.
+        var store = NewStore();
+        var request = new CounterRequest(Key("k"), 1, 2, Minute, algorithm);
+        Assert.True(Reserve(store, At(0), request).Admitted);
+        Assert.True(Reserve(store, At(100), request).Admitted);
+        for (var minute = 2; minute <= 5; minute++)
+        {
+            Assert.True(Reserve(store, At(minute * 60_000), Fixed("other" + minute, 1, 1, Minute)).Admitted);
+        }
+
+        var late = Reserve(store, At(30_000), request);
+        Assert.False(late.Admitted, "a third call was admitted in the first minute after its counter was cleaned up");
+        Assert.True(Peek(store, At(30_000) + late.RetryAfter, request).Admitted);
+    }
+
+    [Fact]
+    public void Release_AfterOutOfOrderAdmits_ReturnsExactlyTheReservedAmountToItsOwnBucket()
+    {
+        var store = NewStore();
+        var request = Sliding("k", 1, 2, Minute);
+        var newer = Reserve(store, At(60_010), request).Reservation!;
+        var late = Reserve(store, At(59_990), request).Reservation!;
+        Assert.Equal(At(54_000).ToUnixTimeMilliseconds(), Assert.Single(late.Charges).WindowStart);
+        Assert.False(Reserve(store, At(59_995), request).Admitted);
+
+        // Exactly the late charge comes back: one more call fits, whichever side of the boundary it is stamped.
+        store.Release(late, At(60_020));
+        Assert.True(Reserve(store, At(59_995), request).Admitted);
+        Assert.False(Reserve(store, At(60_030), request).Admitted);
+
+        store.Release(newer, At(60_040));
+        Assert.True(Reserve(store, At(60_050), request).Admitted);
+        Assert.False(Reserve(store, At(59_999), request).Admitted);
+        Assert.False(Reserve(store, At(60_060), request).Admitted);
+    }
+
+    [Fact]
+    public void Release_LateFixedWindowChargeAfterItsWindowEnded_LeavesTheLaterWindowAlone()
+    {
+        var store = NewStore();
+        var request = Fixed("k", 1, 1, Minute);
+        Assert.True(Reserve(store, At(60_000), request).Admitted);
+        var late = Reserve(store, At(59_990), request).Reservation!;
+        Assert.Equal(At(0).ToUnixTimeMilliseconds(), Assert.Single(late.Charges).WindowStart);
+
+        store.Release(late, At(60_005));
+        Assert.False(Reserve(store, At(60_010), request).Admitted, "the rollback of a first-minute charge gave quota to the second minute");
+    }
+
+    /// <summary>One call of a random run: its stamp (ms after the run's start), its amount, whether it then fails.</summary>
+    public sealed record Arrival(long AtMs, long Amount, bool Fails);
+
+    /// <summary>A random run: the limit, and calls in the order they reach the store (not the order of their stamps).</summary>
+    public sealed record ArrivalRun(LimitAlgorithm Algorithm, long WindowMs, long Max, Arrival[] Arrivals)
+    {
+        public override string ToString() =>
+            $"{Algorithm} {WindowMs} ms, max {Max}, arrivals [{string.Join(", ", Arrivals.Select(a => $"{a.AtMs}:{a.Amount}{(a.Fails ? "!" : "")}"))}]";
+    }
+
+    private static Gen<ArrivalRun> ArrivalRuns() =>
+        from algorithm in Gen.Elements(LimitAlgorithm.Sliding, LimitAlgorithm.Fixed)
+        from windowMs in Gen.Elements(60_000L, 10_000L, 1_000L, 10_019L, 20L)
+        from max in Gen.Choose(1, 6).Select(m => (long)m)
+        let bucket = Math.Max(1, windowMs / CounterSlot.SlidingBuckets)
+        from arrivals in (
+            from atMs in Gen.OneOf(
+                Gen.Choose(0, (int)(3 * windowMs)).Select(ms => (long)ms),
+                from index in Gen.Choose(1, 3 * CounterSlot.SlidingBuckets)
+                from delta in Gen.Choose(-3, 3)
+                select Math.Max(0, (index * bucket) + delta))
+            from amount in Gen.Frequency((5, Gen.Constant(1L)), (2, Gen.Choose(0, (int)max + 1).Select(a => (long)a)))
+            from fails in Gen.Frequency((5, Gen.Constant(false)), (1, Gen.Constant(true)))
+            from order in Gen.Choose(0, 1_000_000)
+            select (Arrival: new Arrival(atMs, amount, fails), Order: order)).ArrayOf()
+        select new ArrivalRun(algorithm, windowMs, max, [.. arrivals.Take(14).OrderBy(a => a.Order).Select(a => a.Arrival)]);
+
+    [Fact]
+    public void Reserve_RandomStampsInRandomArrivalOrder_NeverAdmitMoreThanMaxInAnyWindow()
+    {
+        var store = NewStore();
+        var runs = 0;
+        Prop.ForAll(ArrivalRuns().ToArbitrary(), run =>
+        {
+            var window = TimeSpan.FromMilliseconds(run.WindowMs);
+            var request = new CounterRequest(Key("run" + runs++), 0, run.Max, window, run.Algorithm);
+            var admitted = new List<(long At, long Amount)>();
+            foreach (var arrival in run.Arrivals)
+            {
+                var now = At(arrival.AtMs);
+                var call = request with { Amount = arrival.Amount };
+                var peek = Peek(store, now, call);
+                var result = Reserve(store, now, call);
+                Assert.True(peek.Admitted == result.Admitted, $"{run}: at {arrival.AtMs} peek said {peek.Admitted}, reserve {result.Admitted}");
+                if (result.Admitted)
+                {
+                    if (arrival.Fails)
+                    {
+                        store.Release(result.Reservation!, now);
+                    }
+                    else
+                    {
+                        admitted.Add((now.ToUnixTimeMilliseconds(), arrival.Amount));
+                    }
+
+                    continue;
+                }
+
+                Assert.Equal(result.RetryAfter, peek.RetryAfter);
+                if (arrival.Amount <= run.Max)
+                {
+                    Assert.True(Peek(store, now + result.RetryAfter, call).Admitted, $"{run}: at {arrival.AtMs} refused again after waiting {result.RetryAfter}");
+                }
+            }
+
+            Assert.Null(Overrun(admitted, run.Algorithm, run.WindowMs, run.Max, run.ToString()));
+        }).QuickCheckThrowOnFailure();
+    }
+
+    /// <summary>
+    /// Brute force over the admitted charges: the first window-length interval (sliding: any, ending at an admitted
+    /// stamp, which is where the most recent of its charges lies; fixed: each epoch-aligned window) holding more
+    /// than <paramref name="max"/>, described; <see langword="null"/> when there is none.
+    /// </summary>
+    private static string? Overrun(List<(long At, long Amount)> admitted, LimitAlgorithm algorithm, long windowMs, long max, string context)
+    {
+        var sliding = algorithm == LimitAlgorithm.Sliding && windowMs >= CounterSlot.SlidingBuckets;
+        foreach (var (at, _) in admitted)
+        {
+            long total = 0;
+            foreach (var (other, amount) in admitted)
+            {
+                var together = sliding ? other > at - windowMs && other <= at : Floor(other, windowMs) == Floor(at, windowMs);
+                if (together)
+                {
+                    total += amount;
+                }
+            }
+
+            if (total > max)
+            {
+                return $"{context}: {total} admitted in the {(sliding ? "window length ending at" : "fixed window holding")} {at}, max {max}";
+            }
+        }
+
+        return null;
+    }
+
+    private static long Floor(long value, long unit) => value >= 0 ? value / unit * unit : ((value - unit + 1) / unit) * unit;
+
+    private static IEnumerable<long[]> Permutations(long[] items)
+    {
+        if (items.Length <= 1)
+        {
+            yield return [.. items];
+            yield break;
+        }
+
+        for (var i = 0; i < items.Length; i++)
+        {
+            long[] rest = [.. items[..i], .. items[(i + 1)..]];
+            foreach (var tail in Permutations(rest))
+            {
+                yield return [items[i], .. tail];
+            }
+        }
     }
 
     // ------------------------------------------------------------------ window roll-over

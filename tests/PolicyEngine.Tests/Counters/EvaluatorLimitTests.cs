@@ -117,6 +117,46 @@ public class EvaluatorLimitTests
     }
 
     [Fact]
+    public async Task Evaluate_SlidingCallersReachingTheStoreOutOfOrder_AdmitAtMostMax()
+    {
+        // Issue 11: three callers read the clock at +59.990 s, +59.995 s and +60.010 s (a bucket boundary of a sliding
+        // minute); the one that read +60.010 s reaches the store first, then the two earlier ones.
+        var minute = new DateTimeOffset(2026, 3, 14, 10, 0, 0, TimeSpan.Zero);
+        var time = new FakeTimeProvider(minute.AddMilliseconds(59_990));
+        var store = new GatedStore(new InMemoryCounterStore());
+        var evaluator = new PolicyEvaluator(
+            P("{'version':'2','default':'deny','tools':{'t':{'limits':[{'counter':'s','window':'minute','max':2,'scope':'global','algorithm':'sliding'}]}}}"),
+            store,
+            null,
+            time);
+
+        var (earliest, earliestGate) = store.EvaluateHeld(() => evaluator.Evaluate(Alice, "t", Args()));
+        time.SetUtcNow(minute.AddMilliseconds(59_995));
+        var (middle, middleGate) = store.EvaluateHeld(() => evaluator.Evaluate(Bob, "t", Args()));
+        time.SetUtcNow(minute.AddMilliseconds(60_010));
+        var newest = evaluator.Evaluate(Alice, "t", Args());
+
+        earliestGate.Set();
+        var first = await earliest.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        middleGate.Set();
+        var second = await middle.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            [minute.AddMilliseconds(59_990), minute.AddMilliseconds(59_995), minute.AddMilliseconds(60_010)],
+            store.Stamps.Order());
+        Assert.Equal(DecisionKind.Allow, newest.Kind);
+        Assert.Equal(DecisionKind.Allow, first.Kind);
+        Assert.Equal(DecisionKind.RateLimited, second.Kind);
+        Assert.Equal("/tools/t/limits/0", second.Rule);
+
+        // Never optimistic: the +59.990 s charge (bucket +54 s) stops counting at +120 s.
+        Assert.Equal(minute.AddMinutes(2) - minute.AddMilliseconds(59_995), second.RetryAfter);
+        time.SetUtcNow(minute.AddMinutes(2));
+        Assert.True(evaluator.Evaluate(Bob, "t", Args()).IsAllowed);
+        Assert.False(evaluator.Evaluate(Bob, "t", Args()).IsAllowed);
+    }
+
+    [Fact]
     public async Task EvaluateAsync_LimitOfN_BehavesLikeEvaluate()
     {
         var (evaluator, _) = Create(OneLimit("{'counter':'c','window':'minute','max':2}"));
@@ -809,6 +849,80 @@ public class EvaluatorLimitTests
     }
 
     // ------------------------------------------------------------------ fakes
+
+    /// <summary>
+    /// A store that can hold a caller at its door: the caller has already read the clock (the evaluator passes its
+    /// instant), and reaches the inner store only when the test opens the gate, so callers arrive in any order.
+    /// </summary>
+    private sealed class GatedStore(ICounterStore inner) : ICounterStore
+    {
+        private readonly Lock _lock = new();
+        private readonly List<DateTimeOffset> _stamps = [];
+        private (ManualResetEventSlim Arrived, ManualResetEventSlim Gate)? _next;
+
+        /// <summary>The instants of every reservation that reached the inner store.</summary>
+        public IReadOnlyList<DateTimeOffset> Stamps
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return [.. _stamps];
+                }
+            }
+        }
+
+        /// <summary>Runs <paramref name="evaluate"/> on another thread and returns once it waits at the gate (the gate is set to let it in).</summary>
+        public (Task<Decision> Decision, ManualResetEventSlim Gate) EvaluateHeld(Func<Decision> evaluate)
+        {
+            var arrived = new ManualResetEventSlim();
+            var gate = new ManualResetEventSlim();
+            lock (_lock)
+            {
+                _next = (arrived, gate);
+            }
+
+            var task = Task.Factory.StartNew(evaluate, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            Assert.True(arrived.Wait(TimeSpan.FromSeconds(30)), "the held call never reached the store");
+            return (task, gate);
+        }
+
+        public CounterResult Reserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now)
+        {
+            (ManualResetEventSlim Arrived, ManualResetEventSlim Gate)? held;
+            lock (_lock)
+            {
+                held = _next;
+                _next = null;
+            }
+
+            if (held is { } h)
+            {
+                h.Arrived.Set();
+                h.Gate.Wait();
+            }
+
+            lock (_lock)
+            {
+                _stamps.Add(now);
+            }
+
+            return inner.Reserve(requests, now);
+        }
+
+        public CounterResult Peek(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => inner.Peek(requests, now);
+
+        public void Release(CounterReservation reservation, DateTimeOffset now) => inner.Release(reservation, now);
+
+        public ValueTask<CounterResult> ReserveAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Reserve(requests, now));
+
+        public ValueTask<CounterResult> PeekAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+            inner.PeekAsync(requests, now, cancellationToken);
+
+        public ValueTask ReleaseAsync(CounterReservation reservation, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+            inner.ReleaseAsync(reservation, now, cancellationToken);
+    }
 
     /// <summary>A store whose every operation fails, as an unreachable database would.</summary>
     private sealed class ThrowingStore : ICounterStore

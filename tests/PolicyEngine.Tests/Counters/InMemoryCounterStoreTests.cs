@@ -5,6 +5,36 @@ public class InMemoryCounterStoreTests : CounterStoreContractTests
     protected override ICounterStore CreateStore() => new InMemoryCounterStore();
 
     [Fact]
+    public void PeekAndFixedRefusal_ExistingCounters_AllocateNothing()
+    {
+        // Counting newer buckets and checking horizons must keep the hot path allocation-free.
+        var store = new InMemoryCounterStore();
+        var now = new DateTimeOffset(2026, 3, 14, 10, 0, 20, TimeSpan.Zero);
+        CounterRequest[] sliding = [new("s", 1, 1_000, TimeSpan.FromMinutes(1), LimitAlgorithm.Sliding)];
+        CounterRequest[] fixedFull = [new("f", 1, 1, TimeSpan.FromMinutes(1), LimitAlgorithm.Fixed)];
+        CounterRequest[] both = [sliding[0], new("g", 1, 1_000, TimeSpan.FromMinutes(1), LimitAlgorithm.Fixed)];
+        Assert.True(store.Reserve(sliding, now.AddSeconds(10)).Admitted);
+        Assert.True(store.Reserve(both, now).Admitted);
+        Assert.True(store.Reserve(fixedFull, now).Admitted);
+        for (var i = 0; i < 100; i++)
+        {
+            store.Peek(sliding, now);
+            store.Peek(both, now);
+            store.Reserve(fixedFull, now);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++)
+        {
+            Assert.True(store.Peek(sliding, now).Admitted);
+            Assert.True(store.Peek(both, now).Admitted);
+            Assert.False(store.Reserve(fixedFull, now).Admitted);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Count_AfterManyKeysAndTheirWindowsPass_DropsToTheLiveCounters()
     {
         var store = new InMemoryCounterStore();
