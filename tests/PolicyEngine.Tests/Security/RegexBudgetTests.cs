@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using Json.Schema;
+using System.Text.RegularExpressions;
 
 namespace PolicyEngine.Tests.Security;
 
@@ -158,18 +160,39 @@ public class RegexBudgetTests
         }
     }
 
-    [Fact]
-    public void Evaluate_MatchOverrunningTheTimeLimit_Denies()
-    {
-        // Accepted (99 expanded positions), but on millions of random a/b characters the first match builds states
-        // for seconds: the run-time limit stops it and the call is denied. A unique suffix keeps the cached regex cold.
-        var pattern = @"[ab]*a[ab]{98}(?:!|" + Guid.NewGuid().ToString("N") + ")";
-        var evaluator = new PolicyEvaluator(Policy.Compile(PolicyDocument.Parse(RegexPolicy(pattern, "deny_if"))));
+    // The run-time limit itself is 250 ms, far above what an accepted pattern needs, so these build the policy with a
+    // regex whose limit is one tick: the same exception the engine throws on an overrun, without depending on timing.
+    private static readonly Regex OneTick = new(@"[ab]*a[ab]{20}!", RegexBudget.Options, TimeSpan.FromTicks(1));
 
-        var decision = Guarded(() => evaluator.Evaluate(new PolicyIdentity("alice"), "t", Args(WorstInput("ab", 8_000_000))));
+    [Theory]
+    [InlineData("require")]
+    [InlineData("deny_if")]
+    public void Evaluate_RegexMatchOverrunningItsTimeLimit_Denies(string list)
+    {
+        var predicate = new ComparisonPredicate("args.s", PredicateOperator.Regex, JsonSerializer.SerializeToElement(OneTick.ToString()), null, OneTick);
+        PolicyPredicate[] predicates = [predicate];
+        var tool = new ToolPolicy("t", null, null, list == "require" ? predicates : null, list == "deny_if" ? predicates : null, null, null, null, null);
+        var evaluator = new PolicyEvaluator(Policy.Compile(new PolicyDocument("2", DefaultAction.Deny, null, null, null, [tool])));
+
+        var decision = Guarded(() => evaluator.Evaluate(new PolicyIdentity("alice"), "t", Args(WorstInput("ab", 1_000_000))));
 
         Assert.Equal(DecisionKind.Deny, decision.Kind);
-        Assert.Equal("/tools/t/deny_if/0", decision.Rule);
+        Assert.Equal($"/tools/t/{list}/0", decision.Rule);
+        Assert.Contains("time budget", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_SchemaMatchOverrunningItsTimeLimit_Denies()
+    {
+        var options = new BuildOptions { SchemaRegistry = new SchemaRegistry(), Dialect = Dialect.Draft202012.With([new OneTickPattern()]) };
+        var schema = JsonSchema.Build(JsonDocument.Parse("{\"properties\":{\"s\":{\"not\":{\"pattern\":\"x\"}}}}").RootElement.Clone(), options);
+        var tool = new ToolPolicy("t", null, null, null, null, JsonSerializer.SerializeToElement(new { }), schema, null, null);
+        var evaluator = new PolicyEvaluator(Policy.Compile(new PolicyDocument("2", DefaultAction.Deny, null, null, null, [tool])));
+
+        var decision = Guarded(() => evaluator.Evaluate(new PolicyIdentity("alice"), "t", Args(WorstInput("ab", 1_000_000))));
+
+        Assert.Equal(DecisionKind.Deny, decision.Kind);
+        Assert.Equal("/tools/t/args_schema", decision.Rule);
         Assert.Contains("time budget", decision.Reason, StringComparison.Ordinal);
     }
 
@@ -278,5 +301,11 @@ public class RegexBudgetTests
     public void Measure_CountsCountedRepetitions(string pattern, long expected)
     {
         Assert.Equal(expected, RegexBudget.Measure(pattern));
+    }
+
+    /// <summary>A <c>pattern</c> keyword whose regex times out at once, as <see cref="OneTick"/> does.</summary>
+    private sealed class OneTickPattern : Json.Schema.Keywords.PatternKeyword
+    {
+        public override object? ValidateKeywordValue(JsonElement value) => OneTick;
     }
 }
