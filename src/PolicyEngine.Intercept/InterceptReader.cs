@@ -395,7 +395,12 @@ internal sealed class InterceptReader
                 var pattern = value!.Value.GetString()!;
                 try
                 {
-                    _ = new Regex(GoRegex.ToDotNet(pattern), RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+                    // The same gate as the policy parser: within the regex budget, on the linear-time engine.
+                    _ = PolicyParser.GetRegex(GoRegex.ToDotNet(pattern));
+                }
+                catch (RegexBudgetException ex)
+                {
+                    Error(valuePointer, $"regex \"{pattern}\" is too costly to evaluate: {ex.Message}");
                 }
                 catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
                 {

@@ -135,6 +135,18 @@ public sealed class CompatibilityTests
         Assert.StartsWith($"invalid regex \"{pattern}\"", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("([a-z]{1,50}){1,50}!")]
+    [InlineData("\\w{1,1000}")]
+    public void RegexOverTheBudget_IsRefusedAtItsValue(string pattern)
+    {
+        var yaml = "version: \"1\"\ntools:\n  t:\n    rules:\n      - name: r\n        conditions: [{path: args.a, op: regex, value: '" + pattern + "'}]\n";
+        Assert.False(InterceptPolicy.TryImport(yaml, out _, out var errors));
+        var error = Assert.Single(errors);
+        Assert.Equal("/tools/t/rules/0/conditions/0/value", error.Pointer);
+        Assert.Contains("too costly", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void GlobalFull_RollsBackTheToolCounter()
     {

@@ -28,7 +28,7 @@ internal sealed class PolicyParser
     /// <summary>At most this many glob keys may share one literal prefix (their ties are checked pairwise).</summary>
     internal const int MaxGlobsPerPrefix = 256;
 
-    internal const RegexOptions RegexFlags = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
+    internal const RegexOptions RegexFlags = RegexBudget.Options;
 
     private static readonly string[] TopKeys = ["$schema", "version", "default", "hide", "all_tools", "tools"];
     private static readonly string[] ToolKeysV1 = ["require", "deny_if", "limits"];
@@ -69,24 +69,61 @@ internal sealed class PolicyParser
     private bool _schemaCheck;
 
     // NonBacktracking regexes are costly to build (milliseconds, hundreds of KB); policies repeat patterns, and a
-    // Regex is immutable and thread-safe, so one instance serves every predicate with the same pattern.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Regexes = new(StringComparer.Ordinal);
+    // Regex is immutable and thread-safe, so one instance serves every predicate with the same pattern. The cache is
+    // keyed by the exact pattern and options, only ever grows (nothing is evicted, so one policy cannot push out
+    // another's entries; once full, new patterns are simply built uncached), and holds only patterns that passed the
+    // budget. A shared instance shares its lazily built automaton too, which changes no result.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Pattern, RegexOptions Options), Regex> Regexes = new();
     private const int MaxCachedRegexes = 1024;
 
+    /// <summary>The distinct patterns this document uses so far (regex operators and schema patterns).</summary>
+    private readonly HashSet<string> _patterns = new(StringComparer.Ordinal);
+
+    /// <summary>The parser building an <c>args_schema</c> on this thread, whose pattern count the schema keywords charge.</summary>
+    [ThreadStatic]
+    private static PolicyParser? t_schemaParser;
+
+    /// <summary>
+    /// Builds (or reuses) the regex for a pattern that fits <see cref="RegexBudget"/>; throws
+    /// <see cref="RegexBudgetException"/> when it does not, and the engine's exceptions for a pattern it rejects.
+    /// </summary>
     internal static Regex GetRegex(string pattern)
     {
-        if (Regexes.TryGetValue(pattern, out var regex))
+        var key = (pattern, RegexBudget.Options);
+        if (Regexes.TryGetValue(key, out var regex))
         {
             return regex;
         }
 
-        regex = new Regex(pattern, RegexFlags);
+        if (RegexBudget.Check(pattern) is { } problem)
+        {
+            throw new RegexBudgetException(problem);
+        }
+
+        regex = new Regex(pattern, RegexBudget.Options, RegexBudget.MatchTimeout);
         if (Regexes.Count < MaxCachedRegexes)
         {
-            Regexes.TryAdd(pattern, regex);
+            Regexes.TryAdd(key, regex);
         }
 
         return regex;
+    }
+
+    /// <summary>
+    /// Charges one use of <paramref name="pattern"/> against the document's distinct-pattern cap; returns the problem
+    /// when the cap is exceeded. Outside a parse (a schema built elsewhere) nothing is charged.
+    /// </summary>
+    internal static string? ChargeSchemaPattern(string pattern) => t_schemaParser?.ChargePattern(pattern);
+
+    private string? ChargePattern(string pattern)
+    {
+        if (_patterns.Contains(pattern) || _patterns.Count < RegexBudget.MaxDistinctPatterns)
+        {
+            _patterns.Add(pattern);
+            return null;
+        }
+
+        return $"the document uses more than {RegexBudget.MaxDistinctPatterns} distinct regex patterns (regex operators and args_schema patterns together); reuse patterns or combine them";
     }
 
     private PolicyParser()
@@ -808,8 +845,29 @@ internal sealed class PolicyParser
 
             try
             {
-                // Each schema gets its own registry: a repeated $id across tools must not clash.
-                return JsonSchema.Build(element, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+                // Each schema gets its own registry: a repeated $id across tools must not clash. Its pattern keywords
+                // run on the linear-time engine within the regex budget, charged to this document.
+                t_schemaParser = this;
+                try
+                {
+                    var schema = SchemaRegexes.Build(element);
+                    if (SchemaRegexes.FindUnboundedPattern(schema) is { } location)
+                    {
+                        ErrorHere($"\"args_schema\" (at {location}) selects a JSON Schema dialect (\"$schema\") whose pattern keywords would run on a backtracking regex engine; remove \"$schema\" (args_schema is JSON Schema 2020-12)");
+                        return null;
+                    }
+
+                    return schema;
+                }
+                finally
+                {
+                    t_schemaParser = null;
+                }
+            }
+            catch (Exception ex) when (FindBudgetProblem(ex) is { } budget)
+            {
+                ErrorHere($"\"args_schema\" has a pattern the engine cannot evaluate within its budget: {budget.Message}");
+                return null;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -821,6 +879,19 @@ internal sealed class PolicyParser
         {
             _at.Pop();
         }
+    }
+
+    private static RegexBudgetException? FindBudgetProblem(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is RegexBudgetException budget)
+            {
+                return budget;
+            }
+        }
+
+        return null;
     }
 
     private ApprovalRule? ReadApproval(JsonElement element)
@@ -1087,17 +1158,28 @@ internal sealed class PolicyParser
                     return null;
                 }
 
+                var pattern = value.GetString()!;
+                if (ChargePattern(pattern) is { } tooMany)
+                {
+                    ErrorAt("value", tooMany);
+                    return null;
+                }
+
                 try
                 {
-                    return GetRegex(value.GetString()!);
+                    return GetRegex(pattern);
+                }
+                catch (RegexBudgetException ex)
+                {
+                    ErrorAt("value", $"the regex {Quote(pattern)} is too costly to evaluate: {ex.Message}");
                 }
                 catch (ArgumentException ex)
                 {
-                    ErrorAt("value", $"the regex {Quote(value.GetString()!)} does not compile: {ex.Message}");
+                    ErrorAt("value", $"the regex {Quote(pattern)} does not compile: {ex.Message}");
                 }
                 catch (NotSupportedException ex)
                 {
-                    ErrorAt("value", $"the regex {Quote(value.GetString()!)} uses a construct the linear-time engine does not support (backreferences, lookarounds, atomic groups): {ex.Message}");
+                    ErrorAt("value", $"the regex {Quote(pattern)} uses a construct the linear-time engine does not support (backreferences, lookarounds, atomic groups): {ex.Message}");
                 }
 
                 return null;

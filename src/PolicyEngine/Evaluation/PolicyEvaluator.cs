@@ -373,9 +373,22 @@ public sealed class PolicyEvaluator
             return actionDenial;
         }
 
-        if (rules.ArgsSchema is { } schema && !SchemaHolds(schema, context))
+        if (rules.ArgsSchema is { } schema)
         {
-            return ArgsSchemaDenial(rules, schema, context, policy);
+            bool holds;
+            try
+            {
+                holds = SchemaHolds(schema, context);
+            }
+            catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+            {
+                return new Decision(DecisionKind.Deny, RegexTimeoutReason, rules.Pointer + "/args_schema", policy.Version);
+            }
+
+            if (!holds)
+            {
+                return ArgsSchemaDenial(rules, schema, context, policy);
+            }
         }
 
         // Checks that read only the identity are decided once per identity and policy; the entry's allow stands for "passed".
@@ -399,7 +412,17 @@ public sealed class PolicyEvaluator
         foreach (var check in rules.Checks)
         {
             var ambiguous = false;
-            var holds = check.Predicate.Holds(context, ref ambiguous);
+            bool holds;
+            try
+            {
+                holds = check.Predicate.Holds(context, ref ambiguous);
+            }
+            catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+            {
+                // Fail closed: a match that overran its time budget never counts as passing.
+                return new Decision(DecisionKind.Deny, RegexTimeoutReason, check.Pointer, policy.Version);
+            }
+
             if (ambiguous)
             {
                 return new Decision(DecisionKind.Deny, "an argument on the path of this rule appears more than once (a duplicated key)", check.Pointer, policy.Version);
@@ -414,6 +437,9 @@ public sealed class PolicyEvaluator
         return null;
     }
 
+    private static readonly string RegexTimeoutReason =
+        $"an argument took longer than the {RegexBudget.MatchTimeout.TotalMilliseconds:0} ms regex time budget to match this rule's pattern";
+
     private static bool SchemaHolds(Json.Schema.JsonSchema schema, in EvaluationContext context) =>
         schema.Evaluate(ArgumentsElement(context), FlagOptions).IsValid;
 
@@ -423,8 +449,16 @@ public sealed class PolicyEvaluator
 
     private static Decision ArgsSchemaDenial(CompiledRules rules, Json.Schema.JsonSchema schema, in EvaluationContext context, Policy policy)
     {
-        var results = schema.Evaluate(ArgumentsElement(context), ListOptions);
-        var detail = FirstSchemaError(results);
+        (string Location, string Message)? detail;
+        try
+        {
+            detail = FirstSchemaError(schema.Evaluate(ArgumentsElement(context), ListOptions));
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            detail = null;
+        }
+
         var reason = detail is null
             ? "the arguments do not match the tool's schema"
             : $"the arguments do not match the tool's schema at \"{detail.Value.Location}\": {detail.Value.Message}";
