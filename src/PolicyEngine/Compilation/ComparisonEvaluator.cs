@@ -25,11 +25,15 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
     private readonly Regex? _regex;
     private readonly NormalizedPath _root;
     private readonly bool _exists;
+    private readonly bool _allowUnusualPaths;
+    private readonly string _pathText;
     private readonly string _description;
 
     public ComparisonEvaluator(ComparisonPredicate predicate)
     {
         _path = new CompiledPath(predicate.Path);
+        _pathText = predicate.Path;
+        _allowUnusualPaths = predicate.AllowUnusualPaths;
         _op = predicate.Operator;
         _operand = predicate.Value;
         _list = [];
@@ -107,6 +111,24 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
 
     public override string Describe() => _description;
 
+    public override string? Undecided(in EvaluationContext context)
+    {
+        var found = _path.Resolve(context, out var value);
+        if (found == PathResult.Ambiguous)
+        {
+            return $"the argument {_pathText} appears more than once (a duplicated key on its path)";
+        }
+
+        if (found == PathResult.Found && _op == PredicateOperator.PathUnder && !_allowUnusualPaths && value.ValueKind == JsonValueKind.String
+            && PathUnder.IsUnusual(StringValue.GetChars(value, []), _root))
+        {
+            return $"the path in {_pathText} is written in a form a tool could read differently (a leading // or \\\\, a backslash, "
+                + "percent-encoding, a control or look-alike character, or a segment ending in a dot or space); send a plain absolute path";
+        }
+
+        return null;
+    }
+
     public override bool Holds(in EvaluationContext context, ref bool ambiguous)
     {
         if (IdentitySetName is not null && context.Identity.StringSets.TryGetValue(IdentitySetName, out var set))
@@ -164,7 +186,20 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
             case PredicateOperator.Glob:
                 return value.ValueKind == JsonValueKind.String && Glob.IsMatch(_text!, StringValue.GetChars(value, stackalloc char[StackChars]));
             case PredicateOperator.PathUnder:
-                return value.ValueKind == JsonValueKind.String && PathUnder.IsUnder(StringValue.GetChars(value, stackalloc char[StackChars]), _root);
+                if (value.ValueKind != JsonValueKind.String)
+                {
+                    return false;
+                }
+
+                var path = StringValue.GetChars(value, stackalloc char[StackChars]);
+                if (!_allowUnusualPaths && PathUnder.IsUnusual(path, _root))
+                {
+                    // Lexically fine, but a tool might decode or normalise it into something else: neither answer is safe.
+                    ambiguous = true;
+                    return false;
+                }
+
+                return PathUnder.IsUnder(path, _root);
             default:
                 return false;
         }

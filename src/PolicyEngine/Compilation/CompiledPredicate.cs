@@ -15,6 +15,12 @@ internal abstract class CompiledPredicate
     /// </summary>
     public abstract bool ReadsIdentityOnly { get; }
 
+    /// <summary>
+    /// Why the predicate could not be decided for the call (the reason given when <see cref="Holds"/> set
+    /// <c>ambiguous</c>), or <see langword="null"/>. Only called on that rare path, so it may resolve paths again.
+    /// </summary>
+    public virtual string? Undecided(in EvaluationContext context) => null;
+
     /// <summary>A short human description, used in generated reasons and by <c>explain</c>.</summary>
     public abstract string Describe();
 }

@@ -34,6 +34,19 @@ internal sealed class CompositeEvaluator(CompositeKind kind, CompiledPredicate[]
         }
     }
 
+    public override string? Undecided(in EvaluationContext context)
+    {
+        foreach (var operand in operands)
+        {
+            if (operand.Undecided(context) is { } why)
+            {
+                return why;
+            }
+        }
+
+        return null;
+    }
+
     public override string Describe()
     {
         var parts = new string[operands.Length];

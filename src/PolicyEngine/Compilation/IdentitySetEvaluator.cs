@@ -30,6 +30,8 @@ internal sealed class IdentitySetEvaluator(string name, FrozenSet<string> wanted
 
     public override string Describe() => general.Describe();
 
+    public override string? Undecided(in EvaluationContext context) => general.Undecided(context);
+
     /// <summary>The fast form of the composite <paramref name="general"/>, when it is an <c>any</c> of identity set checks on one attribute.</summary>
     public static CompiledPredicate Optimize(CompositeKind kind, CompiledPredicate[] operands, CompiledPredicate general)
     {

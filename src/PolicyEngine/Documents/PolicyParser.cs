@@ -34,7 +34,9 @@ internal sealed class PolicyParser
     private static readonly string[] ToolKeysV1 = ["require", "deny_if", "limits"];
     private static readonly string[] ToolKeysV2 = ["action", "on_deny", "require", "deny_if", "args_schema", "approval", "limits"];
     private static readonly string[] AllToolsKeysV2 = ["require", "deny_if", "approval", "limits"];
-    private static readonly string[] ComparisonKeys = ["path", "op", "value", "on_deny"];
+    private static readonly string[] ComparisonKeys = ["path", "op", "value", "on_deny", "allow_unusual_paths"];
+
+    private static readonly string[] V2OnlyComparisonKeys = ["allow_unusual_paths"];
     private static readonly string[] CompositeKeys = ["all", "any", "not", "on_deny"];
     private static readonly string[] LimitKeysV1 = ["counter", "window", "max", "scope"];
     private static readonly string[] LimitKeysV2 = ["counter", "window", "max", "scope", "algorithm", "cost", "cost_from", "on_deny"];
@@ -100,7 +102,7 @@ internal sealed class PolicyParser
             throw new RegexBudgetException(problem);
         }
 
-        regex = new Regex(pattern, RegexBudget.Options, RegexBudget.MatchTimeout);
+        regex = new Regex(RegexAnchors.EndOfInput(pattern), RegexBudget.Options, RegexBudget.MatchTimeout);
         if (Regexes.Count < MaxCachedRegexes)
         {
             Regexes.TryAdd(key, regex);
@@ -1058,7 +1060,7 @@ internal sealed class PolicyParser
     private ComparisonPredicate? ReadComparison(JsonElement element)
     {
         var values = new JsonElement?[ComparisonKeys.Length];
-        if (!ReadObject(element, "a predicate", ComparisonKeys, values))
+        if (!ReadObject(element, "a predicate", ComparisonKeys, values, V2OnlyComparisonKeys))
         {
             return null;
         }
@@ -1116,13 +1118,31 @@ internal sealed class PolicyParser
             return null;
         }
 
+        var allowUnusualPaths = false;
+        if (values[4] is { } allowUnusual)
+        {
+            if (allowUnusual.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                ErrorAt("allow_unusual_paths", $"\"allow_unusual_paths\" must be true or false, not {KindName(allowUnusual.ValueKind)}");
+                return null;
+            }
+
+            if (op != PredicateOperator.PathUnder)
+            {
+                ErrorAt("allow_unusual_paths", $"\"allow_unusual_paths\" applies only to \"path_under\", not to {Quote(opText!)}; remove it");
+                return null;
+            }
+
+            allowUnusualPaths = allowUnusual.ValueKind == JsonValueKind.True;
+        }
+
         var regex = CheckOperand(op, opText!, value);
         if (regex is null && op == PredicateOperator.Regex)
         {
             return null;
         }
 
-        return _errors.Count > 0 ? null : new ComparisonPredicate(path!, op, value, onDeny, regex);
+        return _errors.Count > 0 ? null : new ComparisonPredicate(path!, op, value, onDeny, regex, allowUnusualPaths);
     }
 
     /// <summary>Checks the operand's type for the operator; for <c>regex</c>, returns the compiled pattern.</summary>

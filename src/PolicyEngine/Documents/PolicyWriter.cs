@@ -162,6 +162,11 @@ internal static class PolicyWriter
                 writer.WriteString("op", OperatorNames.Name(comparison.Operator));
                 writer.WritePropertyName("value");
                 comparison.Value.WriteTo(writer);
+                if (comparison.AllowUnusualPaths)
+                {
+                    writer.WriteBoolean("allow_unusual_paths", true);
+                }
+
                 break;
             case CompositePredicate { Kind: CompositeKind.Not } not:
                 writer.WritePropertyName("not");

@@ -425,7 +425,8 @@ public sealed class PolicyEvaluator
 
             if (ambiguous)
             {
-                return new Decision(DecisionKind.Deny, "an argument on the path of this rule appears more than once (a duplicated key)", check.Pointer, policy.Version);
+                var why = check.Predicate.Undecided(context) ?? "an argument on the path of this rule appears more than once (a duplicated key)";
+                return new Decision(DecisionKind.Deny, why, check.Pointer, policy.Version);
             }
 
             if (holds != check.IsRequire)

@@ -90,7 +90,7 @@ public static class PolicyExplainer
             var passed = holds == check.IsRequire && !ambiguous && failure is null;
             var what = check.IsRequire ? "require" : "deny_if";
             var found = failure is not null ? $"could not be evaluated ({failure})"
-                : ambiguous ? "an argument on its path appears twice"
+                : ambiguous ? check.Predicate.Undecided(context) ?? "an argument on its path appears twice"
                 : holds ? "holds" : "does not hold";
             var effect = passed ? "passes" : $"denies: {check.Denial.Reason}";
             steps.Add(new ExplainStep(check.Pointer, passed, $"{what} {check.Predicate.Describe()} — {found}, so it {effect}"));
