@@ -380,10 +380,10 @@ public sealed class ArgumentFuzzTests(ArgumentFuzzTests.ServerFixture fixture) :
         private static readonly Regex SchemaAccount = new("^[a-z]{1,12}\\z", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
 
         /// <summary>
-        /// The file values the tests send, and whether <c>path_under /srv/data</c> holds for each: lexically (DESIGN §2), with
-        /// <c>\</c> a separator. <see langword="null"/>: lexically inside, in a form a tool might read otherwise (a backslash
-        /// under a POSIX root, a UNC-like <c>//</c>, percent-encoding, a look-alike dot, a control character), which the
-        /// core may come to refuse (PathUnder.IsUnusual, not wired yet); either answer is accepted for these.
+        /// The file values the tests send, and whether <c>path_under /srv/data</c> holds for each: lexically (DESIGN §2), and
+        /// strictly: a path lexically inside but in a form a tool might read otherwise (a backslash under a POSIX root, a
+        /// UNC-like <c>//</c>, percent-encoding, a look-alike dot, a control character) is refused (SECURITY.md, property 6).
+        /// (<see langword="null"/> would accept either answer; none is left.)
         /// </summary>
         private static readonly Dictionary<string, bool?> Files = new(StringComparer.Ordinal)
         {
@@ -401,12 +401,12 @@ public sealed class ArgumentFuzzTests(ArgumentFuzzTests.ServerFixture fixture) :
             ["/srv/data/x\0.txt"] = false,
             ["/../srv/data/x"] = false,
             [string.Empty] = false,
-            ["/srv/data\\x"] = null,
-            ["\\srv\\data\\x"] = null,
-            ["//srv/data/x"] = null,
-            ["/srv/data/%2e%2e/etc"] = null,
-            ["/srv/data/\u2024\u2024/etc"] = null,
-            ["/srv/data/x\n"] = null,
+            ["/srv/data\\x"] = false,
+            ["\\srv\\data\\x"] = false,
+            ["//srv/data/x"] = false,
+            ["/srv/data/%2e%2e/etc"] = false,
+            ["/srv/data/\u2024\u2024/etc"] = false,
+            ["/srv/data/x\n"] = false,
         };
 
         private static bool? Under(string file) =>
