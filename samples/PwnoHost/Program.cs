@@ -33,9 +33,14 @@ builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Logging.SetMinimumLevel(LogLevel.Information);
 builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
 
+// The names Pwno lists, so that a call naming a tool it does not have is answered like a hidden one (the SDK's
+// "Unknown tool"): the guard cannot see a tool collection behind a CallToolHandler of our own. Fetched at start,
+// refetched after Pwno says its list changed.
+IReadOnlySet<string> pwnoTools = new HashSet<string>(StringComparer.Ordinal);
 builder.Services.AddPolicyEngine(builder.Configuration.GetSection("PolicyEngine"), options =>
 {
     options.PolicyPath ??= Path.Combine(AppContext.BaseDirectory, "policy.json");
+    options.ToolExists = (context, _) => ValueTask.FromResult(context.Params?.Name is { } name && Volatile.Read(ref pwnoTools).Contains(name));
 });
 
 McpClient? pwno = null;
@@ -74,8 +79,15 @@ catch (Exception ex)
     return 1;
 }
 
+async Task RefreshToolsAsync(CancellationToken cancellationToken) =>
+    Volatile.Write(ref pwnoTools, (await pwno.ListToolsAsync(cancellationToken: cancellationToken)).Select(t => t.Name).ToHashSet(StringComparer.Ordinal));
+
 await using (pwno)
 {
+    await RefreshToolsAsync(CancellationToken.None);
+    await using var listChanged = pwno.RegisterNotificationHandler(
+        NotificationMethods.ToolListChangedNotification,
+        async (_, ct) => await RefreshToolsAsync(ct));
     await app.RunAsync();
 }
 

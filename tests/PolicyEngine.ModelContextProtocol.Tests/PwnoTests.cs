@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using static PolicyEngine.ModelContextProtocol.Tests.Samples;
@@ -138,8 +139,11 @@ public sealed partial class PwnoTests(ITestOutputHelper output)
         Assert.True(spawn.IsError);
         Assert.Contains("use run_command", Text(spawn));
         Assert.Contains("(rule /tools/spawn_process)", Text(spawn));
-        Assert.True((await CallAsync(pwno.Client, "fetch_repo", new { repo_url = "https://example.com/fetch-marker.git" })).IsError);
-        Assert.True((await CallAsync(pwno.Client, "read_flag", new { path = "/flag" })).IsError);
+        // A hidden tool is answered exactly as a tool the server does not have (SECURITY.md, property 7).
+        var hidden = await Assert.ThrowsAsync<McpProtocolException>(() => CallAsync(pwno.Client, "fetch_repo", new { repo_url = "https://example.com/fetch-marker.git" }));
+        var absent = await Assert.ThrowsAsync<McpProtocolException>(() => CallAsync(pwno.Client, "read_flag", new { path = "/flag" }));
+        Assert.Equal(absent.Message.Replace("read_flag", "fetch_repo", StringComparison.Ordinal), hidden.Message);
+        Assert.Contains("Unknown tool", hidden.Message, StringComparison.Ordinal);
 
         // An approval-needing tool is held for a person: declined, it never runs; approved, it runs once.
         pwno.Approvals.Approve = false;
