@@ -25,8 +25,10 @@ public sealed class PolicyDocument : IEquatable<PolicyDocument>
         string? schema,
         IReadOnlyList<string>? hide,
         ToolPolicy? allTools,
-        IReadOnlyList<ToolPolicy> tools)
+        IReadOnlyList<ToolPolicy> tools,
+        string? description = null)
     {
+        Description = description;
         Version = version;
         Default = defaultAction;
         Schema = schema;
@@ -34,6 +36,12 @@ public sealed class PolicyDocument : IEquatable<PolicyDocument>
         AllTools = allTools;
         Tools = tools;
     }
+
+    /// <summary>
+    /// The document's <c>description</c> (version 2): what the policy is for, in the author's words. It never affects a
+    /// decision (it is part of the content, so editing it changes <see cref="Policy.Version"/>).
+    /// </summary>
+    public string? Description { get; }
 
     /// <summary>The versions this library reads: <c>"1"</c> and <c>"2"</c>.</summary>
     public static IReadOnlyList<string> SupportedVersions { get; } = ["1", "2"];
@@ -119,7 +127,7 @@ public sealed class PolicyDocument : IEquatable<PolicyDocument>
     /// </summary>
     /// <returns>The migrated document.</returns>
     public PolicyDocument MigrateToLatest() =>
-        Version == LatestVersion ? this : new PolicyDocument(LatestVersion, Default, Schema, Hide, AllTools, Tools);
+        Version == LatestVersion ? this : new PolicyDocument(LatestVersion, Default, Schema, Hide, AllTools, Tools, Description);
 
     /// <summary>Writes the document as indented JSON in a canonical key order. <c>Parse(ToJson())</c> equals this document.</summary>
     /// <returns>The JSON text.</returns>

@@ -30,9 +30,10 @@ internal sealed class PolicyParser
 
     internal const RegexOptions RegexFlags = RegexBudget.Options;
 
-    private static readonly string[] TopKeys = ["$schema", "version", "default", "hide", "all_tools", "tools"];
+    private static readonly string[] TopKeys = ["$schema", "version", "default", "hide", "all_tools", "tools", "description"];
+    private static readonly string[] V2OnlyTopKeys = ["description"];
     private static readonly string[] ToolKeysV1 = ["require", "deny_if", "limits"];
-    private static readonly string[] ToolKeysV2 = ["action", "on_deny", "require", "deny_if", "args_schema", "approval", "limits"];
+    private static readonly string[] ToolKeysV2 = ["action", "on_deny", "require", "deny_if", "args_schema", "approval", "limits", "description"];
     private static readonly string[] AllToolsKeysV2 = ["require", "deny_if", "approval", "limits"];
     private static readonly string[] ComparisonKeys = ["path", "op", "value", "on_deny", "allow_unusual_paths"];
 
@@ -41,7 +42,7 @@ internal sealed class PolicyParser
     private static readonly string[] LimitKeysV1 = ["counter", "window", "max", "scope"];
     private static readonly string[] LimitKeysV2 = ["counter", "window", "max", "scope", "algorithm", "cost", "cost_from", "on_deny"];
     private static readonly string[] ApprovalKeys = ["when", "reason", "ttl"];
-    private static readonly string[] V2OnlyToolKeys = ["action", "on_deny", "args_schema", "approval"];
+    private static readonly string[] V2OnlyToolKeys = ["action", "on_deny", "args_schema", "approval", "description"];
     private static readonly string[] V2OnlyLimitKeys = ["algorithm", "cost", "cost_from", "on_deny"];
 
     private static readonly Dictionary<string, (PredicateOperator Op, bool V2)> Operators = new(StringComparer.Ordinal)
@@ -547,7 +548,7 @@ internal sealed class PolicyParser
         }
 
         _v2 = version != "1";
-        ReadObject(root, "the policy document", TopKeys, values);
+        ReadObject(root, "the policy document", TopKeys, values, V2OnlyTopKeys);
 
         var schema = ReadString(values[0], "$schema", required: false, "the policy document", nonEmpty: false);
 
@@ -579,6 +580,7 @@ internal sealed class PolicyParser
         }
 
         var hide = values[3] is { } hideElement ? ReadHide(hideElement) : null;
+        var description = ReadString(values[6], "description", required: false, "the policy document", nonEmpty: false);
 
         ToolPolicy? allTools = null;
         if (values[4] is { } allToolsElement)
@@ -617,7 +619,7 @@ internal sealed class PolicyParser
             return null;
         }
 
-        return new PolicyDocument(version!, defaultAction, schema, hide, allTools, tools ?? []);
+        return new PolicyDocument(version!, defaultAction, schema, hide, allTools, tools ?? [], description);
     }
 
     private static string Truncate(string raw) => raw.Length > 80 ? string.Concat(raw.AsSpan(0, 80), "…") : raw;
@@ -830,7 +832,8 @@ internal sealed class PolicyParser
             _at.Pop();
         }
 
-        return new ToolPolicy(name, action, onDeny, require, denyIf, argsSchema, compiledSchema, approval, limits);
+        var description = ReadString(Get("description"), "description", required: false, what, nonEmpty: false);
+        return new ToolPolicy(name, action, onDeny, require, denyIf, argsSchema, compiledSchema, approval, limits, description);
     }
 
     private JsonSchema? ReadArgsSchema(JsonElement element)

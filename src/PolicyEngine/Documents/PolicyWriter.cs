@@ -26,6 +26,11 @@ internal static class PolicyWriter
             }
 
             writer.WriteString("version", document.Version);
+            if (document.Description is not null)
+            {
+                writer.WriteString("description", document.Description);
+            }
+
             writer.WriteString("default", document.Default == DefaultAction.Allow ? "allow" : "deny");
             if (document.Hide is { } hide)
             {
@@ -61,6 +66,11 @@ internal static class PolicyWriter
     private static void WriteTool(Utf8JsonWriter writer, ToolPolicy tool)
     {
         writer.WriteStartObject();
+        if (tool.Description is not null)
+        {
+            writer.WriteString("description", tool.Description);
+        }
+
         if (tool.DeclaredAction is { } action)
         {
             writer.WriteString("action", action == ToolAction.Deny ? "deny" : "allow");

@@ -15,8 +15,10 @@ public sealed class ToolPolicy
         JsonElement? argsSchema,
         JsonSchema? compiledArgsSchema,
         ApprovalRule? approval,
-        IReadOnlyList<LimitRule>? limits)
+        IReadOnlyList<LimitRule>? limits,
+        string? description = null)
     {
+        Description = description;
         Name = name;
         DeclaredAction = action;
         OnDeny = onDeny;
@@ -57,4 +59,10 @@ public sealed class ToolPolicy
 
     /// <summary>The limits, or <see langword="null"/> when the key is absent.</summary>
     public IReadOnlyList<LimitRule>? Limits { get; }
+
+    /// <summary>
+    /// The entry's <c>description</c> (version 2): why the tool is treated this way, kept with the rule for reviewers
+    /// and tools such as <c>policyengine explain</c>. It never affects a decision.
+    /// </summary>
+    public string? Description { get; }
 }
