@@ -1,0 +1,261 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using PolicyEngine.Compilation;
+using PolicyEngine.Evaluation;
+
+namespace PolicyEngine;
+
+// The evaluator, part 3 of 4: finishing a plan against the counter and approval stores, sync and async.
+public sealed partial class PolicyEvaluator
+{
+    /// <summary>
+    /// Plans the call; only a call that needs the stores goes on to <see cref="Decide"/>, on the synchronous store
+    /// paths, where it never suspends and so completes here.
+    /// </summary>
+    private Decision DecideSync(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
+    {
+        // The common case: a listed tool whose checks alone decide (no limits, approval or all_tools) needs no plan.
+        if (match is { Known: true, Hidden: false, Rules: { ChecksOnly: true } rules } && policy.AllTools is null
+            && (dictionary is not null || args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))
+        {
+            try
+            {
+                return Check(rules, new EvaluationContext(args, dictionary, identity), policy) ?? rules.Allow;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return policy.UnreadableArguments;
+            }
+        }
+
+        if (TryPlan(policy, match, identity, tool, args, dictionary, synchronous: true, out var plan) is { } final)
+        {
+            return final;
+        }
+
+        if (plan is { Approval: null, Requests: { } requests })
+        {
+            // Limits without approval: one reservation, decided here without the general store phase.
+            CounterResult result;
+            try
+            {
+                result = _counters.Reserve(requests, _time.GetUtcNow());
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return StoreFailure(policy, plan);
+            }
+
+            return result.Admitted ? Admitted(policy, plan, result) : RateLimited(policy, plan, result);
+        }
+
+        var pending = Decide(policy, plan, identity, tool, args, dictionary, synchronous: true, CancellationToken.None);
+        Debug.Assert(pending.IsCompleted, "the synchronous path never awaits");
+        return pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    private ValueTask<Decision> DecideAsync(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, CancellationToken cancellationToken) =>
+        TryPlan(policy, default, identity, tool, args, dictionary, synchronous: false, out var plan) is { } final
+            ? ValueTask.FromResult(final)
+            : Decide(policy, plan, identity, tool, args, dictionary, synchronous: false, cancellationToken);
+
+    /// <summary>Makes the plan; returns the decision when no store is needed.</summary>
+    private Decision? TryPlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool synchronous, out Plan plan)
+    {
+        try
+        {
+            plan = MakePlan(policy, match, identity, tool, args, dictionary, reuseBuffers: synchronous);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Hostile arguments (invalid escapes, absurd nesting) must never escape as exceptions nor become allows.
+            plan = default;
+            return policy.UnreadableArguments;
+        }
+
+        return plan.Final;
+    }
+
+    /// <summary>
+    /// The store part of one decision: peek, approval and reservation. Written once for both
+    /// paths: <paramref name="synchronous"/> calls the stores' synchronous methods, so nothing is awaited and the
+    /// returned task is already complete (and allocation-free); otherwise the asynchronous methods, bounded by the
+    /// store timeout.
+    /// </summary>
+    private async ValueTask<Decision> Decide(
+        Policy policy,
+        Plan plan,
+        PolicyIdentity identity,
+        string tool,
+        JsonElement args,
+        IReadOnlyDictionary<string, JsonElement>? dictionary,
+        bool synchronous,
+        CancellationToken cancellationToken)
+    {
+        CancellationTokenSource? timeout = null;
+        try
+        {
+            var token = cancellationToken;
+            if (!synchronous && _storeTimeout != Timeout.InfiniteTimeSpan)
+            {
+                // One timer bounds the whole store phase: the stores get it in their token, and the evaluator stops
+                // waiting when it fires even if a store ignores its token (see Bounded).
+                timeout = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : new CancellationTokenSource();
+                timeout.CancelAfter(_storeTimeout);
+                token = timeout.Token;
+            }
+
+            var now = _time.GetUtcNow();
+            var consumedApproval = false;
+            DateTimeOffset approvalExpiry = default;
+            string? approvalId = null;
+            if (plan.Approval is { } approval)
+            {
+                if (plan.Requests is { } peekRequests)
+                {
+                    CounterResult peek;
+                    try
+                    {
+                        peek = await (synchronous
+                            ? new ValueTask<CounterResult>(_counters.Peek(peekRequests, now))
+                            : Bounded(_counters.PeekAsync(peekRequests, now, token), token)).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        return StoreFailure(policy, plan);
+                    }
+
+                    if (!peek.Admitted)
+                    {
+                        return RateLimited(policy, plan, peek);
+                    }
+                }
+
+                try
+                {
+                    approvalId = Fingerprint(policy, identity, tool, args, dictionary);
+                    if (synchronous)
+                    {
+                        consumedApproval = _approvals.TryConsume(approvalId, now, out approvalExpiry);
+                    }
+                    else
+                    {
+                        (consumedApproval, approvalExpiry) = await Bounded(_approvals.TryConsumeAsync(approvalId, now, token), token).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // Approvals always fail closed: an unreadable approval store never approves.
+                    return policy.StoreUnavailable;
+                }
+
+                if (!consumedApproval)
+                {
+                    return NeedsApproval(policy, approval, approvalId, identity, tool);
+                }
+            }
+
+            if (plan.Requests is not { } requests)
+            {
+                return plan.Rules?.Allow ?? policy.DefaultAllow;
+            }
+
+            CounterResult result;
+            try
+            {
+                result = await (synchronous
+                    ? new ValueTask<CounterResult>(_counters.Reserve(requests, now))
+                    : Bounded(_counters.ReserveAsync(requests, now, token), token)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                RestoreApproval(consumedApproval, approvalId, approvalExpiry);
+                return StoreFailure(policy, plan);
+            }
+
+            if (!result.Admitted)
+            {
+                RestoreApproval(consumedApproval, approvalId, approvalExpiry);
+                return RateLimited(policy, plan, result);
+            }
+
+            return Admitted(policy, plan, result);
+        }
+        finally
+        {
+            timeout?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Bounds a store call by the store timeout even when the store ignores its cancellation token: the evaluator
+    /// stops waiting (and fails as configured); the store's own work may finish later and is ignored.
+    /// </summary>
+    private static ValueTask<T> Bounded<T>(ValueTask<T> pending, CancellationToken token) =>
+        pending.IsCompleted || !token.CanBeCanceled ? pending : new ValueTask<T>(pending.AsTask().WaitAsync(token));
+
+    /// <summary>A call that cannot run after all (rate-limited, store fault) keeps its approval for the next try.</summary>
+    private void RestoreApproval(bool consumed, string? id, DateTimeOffset expiresAt)
+    {
+        if (!consumed || id is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _approvals.Grant(id, expiresAt);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The person can approve again; nothing unsafe follows from losing the approval.
+        }
+    }
+
+    private Decision StoreFailure(Policy policy, in Plan plan) =>
+        _failureMode == StoreFailureMode.FailOpen
+            ? new Decision(DecisionKind.Allow, "limits were not enforced: the counter store is unavailable", plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, unenforced: true)
+            : policy.StoreUnavailable;
+
+    private Decision Admitted(Policy policy, in Plan plan, in CounterResult result)
+    {
+        if (result.Reservation is { } reservation)
+        {
+            reservation.Issuer ??= this;
+        }
+
+        return new(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
+    }
+
+    private static Decision RateLimited(Policy policy, in Plan plan, in CounterResult result)
+    {
+        // Requests were planned in order: the tool's limits, then all_tools'.
+        var index = Math.Max(0, result.LimitingIndex);
+        var own = plan.Rules?.Limits ?? [];
+        var limit = index < own.Length ? own[index]
+            : policy.AllTools is { } allTools && index - own.Length < allTools.Limits.Length ? allTools.Limits[index - own.Length]
+            : own.Length > 0 ? own[0] : policy.AllTools!.Limits[0];
+        return limit.RateLimited(result.RetryAfter, policy.Version);
+    }
+
+    private static Decision NeedsApproval(Policy policy, CompiledApproval approval, string id, PolicyIdentity identity, string tool)
+    {
+        var request = new ApprovalRequest(id, identity.Id, tool, approval.Reason, approval.Pointer, approval.TimeToLive, policy.Version);
+        return new Decision(DecisionKind.NeedsApproval, approval.Reason, approval.Pointer, policy.Version, approval: request);
+    }
+
+    /// <summary>The approval id of this exact call (see <see cref="ApprovalFingerprint"/>).</summary>
+    private static string Fingerprint(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary) =>
+        ApprovalFingerprint.Compute(policy.Version, identity.Id, tool, CanonicalArguments(args, dictionary));
+
+    private static byte[] CanonicalArguments(JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
+    {
+        var element = dictionary is not null ? ToElement(dictionary)
+            : args.ValueKind == JsonValueKind.Object ? args
+            : EmptyObject;
+        return CanonicalJson.ToCanonicalBytes(element);
+    }
+}
