@@ -3,18 +3,35 @@ namespace PolicyEngine.Redis;
 /// <summary>Options of a <see cref="RedisCounterStore"/>; copied and validated when the store is built.</summary>
 public sealed class RedisCounterStoreOptions
 {
+    /// <summary>The prefix <see cref="RedisCounterLayout.SingleSlot"/> uses when <see cref="KeyPrefix"/> is not set.</summary>
+    public const string DefaultSingleSlotPrefix = "{policyengine}:";
+
+    /// <summary>The prefix <see cref="RedisCounterLayout.Sharded"/> uses when <see cref="KeyPrefix"/> is not set.</summary>
+    public const string DefaultShardedPrefix = "policyengine:";
+
     /// <summary>
-    /// Prepended to every key (default <c>{policyengine}:</c>). It must contain a Redis Cluster hash tag
-    /// (<c>{…}</c>, non-empty): every counter of a deployment then lives in one hash slot, which is what lets one
-    /// script reserve several counters atomically on Redis Cluster. Use different prefixes to separate deployments or
-    /// tenants sharing one Redis.
+    /// How counters are placed in Redis Cluster hash slots (default <see cref="RedisCounterLayout.SingleSlot"/>: every
+    /// counter in one slot, every reservation atomic). <see cref="RedisCounterLayout.Sharded"/> spreads counters over
+    /// the slots, and so over a cluster's primaries, by identity and scope. Every process sharing counters must use
+    /// the same layout.
     /// </summary>
-    public string KeyPrefix { get; set; } = "{policyengine}:";
+    public RedisCounterLayout Layout { get; set; } = RedisCounterLayout.SingleSlot;
+
+    /// <summary>
+    /// Prepended to every key; use different prefixes to separate deployments or tenants sharing one Redis. When not
+    /// set (<see langword="null"/>, the default): <see cref="DefaultSingleSlotPrefix"/> (<c>{policyengine}:</c>) in the
+    /// single-slot layout, <see cref="DefaultShardedPrefix"/> (<c>policyengine:</c>) in the sharded layout.
+    /// In the single-slot layout the prefix must contain a non-empty Redis Cluster hash tag (<c>{…}</c>): every counter
+    /// then lives in that tag's slot, which is what lets one script reserve any counters atomically on Redis Cluster.
+    /// In the sharded layout it must contain no brace at all: the store adds each counter's own hash tag after it.
+    /// </summary>
+    public string? KeyPrefix { get; set; }
 
     /// <summary>
     /// The most one store call may take (default 1 second). Asynchronous calls are cut off after it; synchronous calls
     /// are bounded by the connection's <c>SyncTimeout</c>, which <see cref="RedisCounterStore.Connect(string, RedisCounterStoreOptions?)"/>
     /// sets to this value. A call that times out throws <see cref="TimeoutException"/>, and the evaluator's fail mode applies.
+    /// In the sharded layout a reservation that spans several slots makes one call per slot, each bounded by this.
     /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -212,5 +212,5 @@ public sealed class RedisCounterStoreTests : CounterStoreContractTests
         protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args) => null;
     }
 
-    private static IConnectionMultiplexer Unconnected() => System.Reflection.DispatchProxy.Create<IConnectionMultiplexer, NullProxy>();
+    internal static IConnectionMultiplexer Unconnected() => System.Reflection.DispatchProxy.Create<IConnectionMultiplexer, NullProxy>();
 }

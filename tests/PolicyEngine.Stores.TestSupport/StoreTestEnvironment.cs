@@ -10,6 +10,7 @@ namespace PolicyEngine.Stores.Tests;
 internal static class StoreTestEnvironment
 {
     private static readonly Lazy<ConnectionMultiplexer?> SharedConnection = new(() => RedisAddress is null ? null : ConnectRedis());
+    private static readonly Lazy<ConnectionMultiplexer?> SharedCluster = new(() => ClusterAddress is null ? null : ConnectCluster());
 
     /// <summary>
     /// The per-call timeout of stores in tests that are not about faults: generous, because CI runs every test
@@ -46,6 +47,45 @@ internal static class StoreTestEnvironment
 
     /// <summary>A key prefix no other test uses, with a hash tag.</summary>
     public static string UniquePrefix() => "{pe-test-" + Guid.NewGuid().ToString("N") + "}:";
+
+    /// <summary>A key prefix no other test uses, without braces (for the sharded layout).</summary>
+    public static string UniqueShardedPrefix() => "pe-test-" + Guid.NewGuid().ToString("N") + ":";
+
+    /// <summary>
+    /// The Redis Cluster for tests (<c>POLICYENGINE_REDIS_CLUSTER</c>, host:port of its primaries separated by commas),
+    /// or <see langword="null"/> when unset.
+    /// </summary>
+    public static string? ClusterAddress =>
+        Environment.GetEnvironmentVariable("POLICYENGINE_REDIS_CLUSTER") is { Length: > 0 } value ? value : null;
+
+    /// <summary>Skips the calling test when <c>POLICYENGINE_REDIS_CLUSTER</c> is unset (local runs only; CI always sets it).</summary>
+    public static void SkipWithoutCluster() =>
+        Assert.SkipWhen(ClusterAddress is null, "POLICYENGINE_REDIS_CLUSTER is not set (CI starts a three-primary cluster and sets it; see .ci/run)");
+
+    /// <summary>A new connection to the test cluster (admin commands allowed, for CLUSTER, MIGRATE and SCRIPT FLUSH).</summary>
+    public static ConnectionMultiplexer ConnectCluster()
+    {
+        SkipWithoutCluster();
+        var options = PolicyEngine.Redis.RedisStoreConnection.Configure(ClusterAddress!, RedisTimeout);
+        options.AllowAdmin = true;
+        var connection = ConnectionMultiplexer.Connect(options);
+        for (var i = 0; i < 100 && connection.GetServers().Count(s => s.IsConnected && s.ServerType == ServerType.Cluster) < 3; i++)
+        {
+            Thread.Sleep(50);
+        }
+
+        return connection;
+    }
+
+    /// <summary>One cluster connection shared by the tests (skips the test when no cluster is configured).</summary>
+    public static ConnectionMultiplexer Cluster
+    {
+        get
+        {
+            SkipWithoutCluster();
+            return SharedCluster.Value!;
+        }
+    }
 
     /// <summary>A new path for a SQLite file in a fresh temporary directory.</summary>
     public static string TempDatabasePath()
