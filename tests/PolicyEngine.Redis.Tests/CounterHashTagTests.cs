@@ -28,11 +28,11 @@ public sealed class CounterHashTagTests
     /// <summary>The counter keys the evaluator asks for when <paramref name="identity"/> calls tool t.</summary>
     private static CounterRequest[] KeysOf(string identity, string customer, int n = 5)
     {
-        var recorder = new RecordingStore();
+        var recorder = new RecordingCounterStore();
         var evaluator = new PolicyEvaluator(StoreTestPolicies.Compile(EveryScope), recorder);
         var args = JsonDocument.Parse("{\"customer\":\"" + StoreTestPolicies.Escape(customer) + "\",\"n\":" + n + "}").RootElement;
         Assert.Equal(DecisionKind.Allow, evaluator.Evaluate(new PolicyIdentity(identity), "t", args).Kind);
-        return recorder.Last!;
+        return recorder.Last;
     }
 
     [Fact]
@@ -199,28 +199,4 @@ public sealed class CounterHashTagTests
 
     private static RedisCounterStore Sharded(string prefix = "policyengine:") =>
         new(RedisCounterStoreTests.Unconnected(), new RedisCounterStoreOptions { Layout = RedisCounterLayout.Sharded, KeyPrefix = prefix });
-
-    /// <summary>Admits everything and remembers the last reservation's requests.</summary>
-    private sealed class RecordingStore : ICounterStore
-    {
-        public CounterRequest[]? Last { get; private set; }
-
-        public CounterResult Reserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now)
-        {
-            Last = [.. requests];
-            return CounterResult.Success(new CounterReservation([]));
-        }
-
-        public CounterResult Peek(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => CounterResult.Success(null);
-
-        public void Release(CounterReservation reservation, DateTimeOffset now)
-        {
-        }
-
-        public ValueTask<CounterResult> ReserveAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default) => new(Reserve(requests, now));
-
-        public ValueTask<CounterResult> PeekAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default) => new(Peek(requests, now));
-
-        public ValueTask ReleaseAsync(CounterReservation reservation, DateTimeOffset now, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-    }
 }

@@ -157,17 +157,19 @@ internal static class StoreTestEnvironment
         Assert.Fail($"worker said: {line}; stderr: {error}");
     }
 
-    /// <summary>Runs 4 workers in "hammer" mode against one limit and returns how many each admitted.</summary>
-    public static async Task<int[]> HammerAsync(int workers, string kind, string target, string key, long max, int attempts, string? prefix = null)
+    /// <summary>Runs <paramref name="workers"/> workers in "hammer" mode against one limit (or one reservation of several counters) and returns how many each admitted.</summary>
+    /// <param name="maxes">For several comma-separated <paramref name="key"/>s, their comma-separated maxes (then <paramref name="max"/> is unused).</param>
+    public static async Task<int[]> HammerAsync(int workers, string kind, string target, string key, long max, int attempts, string? prefix = null, string? maxes = null)
     {
+        var maxText = maxes ?? max.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var processes = new Process[workers];
         try
         {
             for (var i = 0; i < workers; i++)
             {
                 processes[i] = prefix is null
-                    ? StartWorker("hammer", kind, target, key, max.ToString(System.Globalization.CultureInfo.InvariantCulture), attempts.ToString(System.Globalization.CultureInfo.InvariantCulture))
-                    : StartWorker("hammer", kind, target, key, max.ToString(System.Globalization.CultureInfo.InvariantCulture), attempts.ToString(System.Globalization.CultureInfo.InvariantCulture), prefix);
+                    ? StartWorker("hammer", kind, target, key, maxText, attempts.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    : StartWorker("hammer", kind, target, key, maxText, attempts.ToString(System.Globalization.CultureInfo.InvariantCulture), prefix);
             }
 
             // Wait until every worker is connected, then release them together.
