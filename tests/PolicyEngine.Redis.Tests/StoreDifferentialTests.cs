@@ -7,7 +7,7 @@ using PolicyEngine.Stores.Tests;
 
 namespace PolicyEngine.Redis.Tests;
 
-/// <summary>Random call sequences through <see cref="PolicyEvaluator"/>: in-memory, SQLite and Redis decide alike.</summary>
+/// <summary>Random call sequences through <see cref="PolicyEvaluator"/>: in-memory, SQLite, Redis and sharded Redis Cluster decide alike.</summary>
 public sealed class StoreDifferentialTests
 {
     private const string Policy = """
@@ -65,6 +65,14 @@ public sealed class StoreDifferentialTests
             var redis = new RedisCounterStore(StoreTestEnvironment.Redis, new RedisCounterStoreOptions { KeyPrefix = StoreTestEnvironment.UniquePrefix(), Timeout = StoreTestEnvironment.RedisTimeout });
             // The evaluator's own async timeout (2 s by default) must not turn a CI latency spike into a fault either.
             stores.Add(("redis", new PolicyEvaluator(policy, redis, timeProvider: time, options: new PolicyEvaluatorOptions { StoreTimeout = StoreTestEnvironment.RedisTimeout })));
+        }
+
+        if (StoreTestEnvironment.ClusterAddress is not null)
+        {
+            // Sharded over three primaries: tool b's global and grant counters live in different slots, so its calls
+            // run the slot-by-slot protocol, and must still decide exactly as one atomic store does.
+            var sharded = new RedisCounterStore(StoreTestEnvironment.Cluster, new RedisCounterStoreOptions { Layout = RedisCounterLayout.Sharded, KeyPrefix = StoreTestEnvironment.UniqueShardedPrefix(), Timeout = StoreTestEnvironment.RedisTimeout });
+            stores.Add(("redis cluster, sharded", new PolicyEvaluator(policy, sharded, timeProvider: time, options: new PolicyEvaluatorOptions { StoreTimeout = StoreTestEnvironment.RedisTimeout })));
         }
 
         try
