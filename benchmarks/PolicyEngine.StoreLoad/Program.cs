@@ -88,12 +88,14 @@ async Task<Result[]> Cases(int callers, (string Name, Func<int, Task> Call)[] ca
             await server.ConfigResetStatisticsAsync();
             var cpuBefore = ServerCpu(await server.InfoAsync("cpu"));
             var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
             var (done, elapsed) = await Measure(callers, slice, cases[c].Call);
+            var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
             var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientBefore;
             var cpuAfter = ServerCpu(await server.InfoAsync("cpu"));
             var stats = await server.InfoAsync("commandstats");
             var evalsha = stats.SelectMany(g => g).FirstOrDefault(p => p.Key == "cmdstat_evalsha").Value ?? "";
-            results[c] = results[c].Add(done, elapsed.TotalSeconds, clientCpu.TotalMicroseconds, (cpuAfter - cpuBefore) * 1e6, Field(evalsha, "calls"), Field(evalsha, "usec"));
+            results[c] = results[c].Add(done, elapsed.TotalSeconds, clientCpu.TotalMicroseconds, allocated, (cpuAfter - cpuBefore) * 1e6, Field(evalsha, "calls"), Field(evalsha, "usec"));
         }
     }
 
@@ -122,11 +124,15 @@ static double Field(string stat, string name)
 }
 
 static string Row(string name, int callers, Result r, double ceiling, double? sameScript) =>
-    $"| {name} | {callers} | {r.Rate:N0} | {r.Rate / ceiling:P0} | {(sameScript is { } s ? (r.Rate / s).ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "")} | {r.ClientUs / r.Done:N1} | {r.ServerUs / r.Done:N1} | {(r.ScriptCalls > 0 ? r.ScriptUs / r.ScriptCalls : 0):N1} |";
+    $"| {name} | {callers} | {r.Rate:N0} | {r.Rate / ceiling:P0} | {(sameScript is { } s ? (r.Rate / s).ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "")} | {r.ClientUs / r.Done:N1} | {r.AllocatedBytes / r.Done:N0} | {r.ServerUs / r.Done:N1} | {(r.ScriptCalls > 0 ? r.ScriptUs / r.ScriptCalls : 0):N1} |";
 
-Console.WriteLine("| case | callers | ops/s | % of raw `return 1` | % of raw same script | client CPU µs/op | Redis CPU µs/op | script µs/call |");
-Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-foreach (var callers in new[] { 1, 64 })
+// PE_LOAD_CALLERS (for example "64") limits the caller counts, and PE_LOAD_ONLY (a substring of a case name) the cases
+// run, so that one case can be profiled on its own (dotnet-trace collect -- dotnet PolicyEngine.StoreLoad.dll ...).
+var only = Environment.GetEnvironmentVariable("PE_LOAD_ONLY");
+var callerCounts = Environment.GetEnvironmentVariable("PE_LOAD_CALLERS") is { Length: > 0 } callerText ? [int.Parse(callerText, System.Globalization.CultureInfo.InvariantCulture)] : new[] { 1, 64 };
+Console.WriteLine("| case | callers | ops/s | % of raw `return 1` | % of raw same script | client CPU µs/op | client B/op | Redis CPU µs/op | script µs/call |");
+Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+foreach (var callers in callerCounts)
 {
     var cases = new List<(string Name, Func<int, Task> Call)>
     {
@@ -162,6 +168,18 @@ foreach (var callers in new[] { 1, 64 })
                 throw new InvalidOperationException(decision.ToString());
             }
         }));
+    }
+
+    if (only is { Length: > 0 })
+    {
+        cases = [cases[0], .. cases.Skip(1).Where(c => c.Name.Contains(only, StringComparison.Ordinal))];
+        var onlyResults = await Cases(callers, [.. cases]);
+        for (var i = 0; i < cases.Count; i++)
+        {
+            Console.WriteLine(Row(cases[i].Name, callers, onlyResults[i], onlyResults[0].Rate, null));
+        }
+
+        continue;
     }
 
     var results = await Cases(callers, [.. cases]);
@@ -214,10 +232,10 @@ foreach (var full in new[] { false, true })
 }
 
 /// <summary>Totals of one case over its rounds.</summary>
-internal readonly record struct Result(long Done, double Seconds, double ClientUs, double ServerUs, double ScriptCalls, double ScriptUs)
+internal readonly record struct Result(long Done, double Seconds, double ClientUs, double AllocatedBytes, double ServerUs, double ScriptCalls, double ScriptUs)
 {
     public double Rate => Done / Seconds;
 
-    public Result Add(long done, double seconds, double clientUs, double serverUs, double scriptCalls, double scriptUs) =>
-        new(Done + done, Seconds + seconds, ClientUs + clientUs, ServerUs + serverUs, ScriptCalls + scriptCalls, ScriptUs + scriptUs);
+    public Result Add(long done, double seconds, double clientUs, double allocatedBytes, double serverUs, double scriptCalls, double scriptUs) =>
+        new(Done + done, Seconds + seconds, ClientUs + clientUs, AllocatedBytes + allocatedBytes, ServerUs + serverUs, ScriptCalls + scriptCalls, ScriptUs + scriptUs);
 }

@@ -80,6 +80,49 @@ internal static class CounterScripts
         """;
 
     /// <summary>
+    /// The start of <see cref="Reserve"/>: one fixed-window request (most decisions name one counter) whose bucket
+    /// already exists (every call of a window but its first) is decided from that one field (<c>HGET</c>), before any
+    /// function or table of the general path is built: charged with one <c>HINCRBY</c> when it has room, otherwise
+    /// refused with the same reply as the general path. Anything else (a new bucket, a sliding window, several
+    /// requests, a clock check) goes on to the general path. Measured with callgrind on Redis 7.0 (instructions per
+    /// EVALSHA, the whole command): 55,200 before, 36,300 with it for an admitted call; `return 1` costs 14,900.
+    /// </summary>
+    /// <remarks>
+    /// No horizon check is needed here: every stored bucket starts after the counter's horizon (pruning deletes every
+    /// field before its limit and records the newest deleted start as the horizon, and a call at or behind the horizon
+    /// is refused before it can create a bucket), so a request whose bucket exists is never behind it. Nothing is pruned
+    /// or expired either: the charge that created the bucket already pushed the expiry past it, and a bucket a late
+    /// caller creates further back is pruned by the next charge that creates a bucket (until then it only costs a field).
+    /// </remarks>
+    private const string FastPath = """
+        if #KEYS == 1 and ARGV[3] == '0' and ARGV[6] == ARGV[7] then
+          local key, start = KEYS[1], ARGV[6]
+          local count = redis.call('HGET', key, start)
+          if count then
+            local room = ARGV[5]
+            if string.byte(room, 1) ~= 45 and (#count < #room or (#count == #room and count <= room)) then
+              if ARGV[1] == '1' then redis.call('HINCRBY', key, start, ARGV[4]) end
+              return 1
+            end
+
+            -- Refused: its own bucket and any newer one (later windows charged by callers stamped after it), the reply
+            -- of the general path.
+            local flat = redis.call('HGETALL', key)
+            local reply = { '0', '0' }
+            local from = tonumber(start)
+            for j = 1, #flat, 2 do
+              if flat[j] ~= 'h' and tonumber(flat[j]) >= from then
+                reply[#reply + 1] = flat[j]
+                reply[#reply + 1] = flat[j + 1]
+              end
+            end
+            return reply
+          end
+        end
+
+        """;
+
+    /// <summary>
     /// Checks, and when <c>ARGV[1] == '1'</c> charges, every counter atomically.
     /// KEYS[i]: the hash of request i (field = bucket start in Unix ms, value = count).
     /// ARGV[1]: '1' charge, '0' peek. ARGV[2]: the host's now (Unix ms). ARGV[3]: the largest clock skew allowed
@@ -104,7 +147,7 @@ internal static class CounterScripts
     /// from read-from on, including buckets newer than its own (charged by callers stamped later that reached Redis
     /// first): see <see cref="CounterSlot.Counts"/>, which this mirrors.
     /// </remarks>
-    public static readonly Script Reserve = new(Comparisons + """
+    public static readonly Script Reserve = new(FastPath + Comparisons + """
         -- Exact decimal arithmetic, for counts too long to add as Lua numbers (built only when needed).
         local function decimals()
         """ + Arithmetic + """

@@ -46,7 +46,18 @@ public sealed partial class RedisCounterStore
 
     private async ValueTask<CounterResult> RunInOneSlotAsync(ReserveCall call, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var result = await EvaluateAsync(CounterScripts.Reserve, call.Keys, call.Values, cancellationToken).ConfigureAwait(false);
+        // The common case awaits the EVALSHA itself (one state machine per call); NOSCRIPT and TRYAGAIN take the
+        // general path, which retries.
+        RedisResult result;
+        try
+        {
+            result = await _database.ScriptEvaluateAsync(CounterScripts.Reserve.Sha1, call.Keys, call.Values).WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (IsNoScript(ex) || IsTryAgain(ex))
+        {
+            result = await EvaluateAsync(CounterScripts.Reserve, call.Keys, call.Values, cancellationToken).ConfigureAwait(false);
+        }
+
         return Read(result, call.Windows, null, now) is { } refusal
             ? CounterResult.Limited(refusal.Index, refusal.RetryAfter)
             : Admitted(call);

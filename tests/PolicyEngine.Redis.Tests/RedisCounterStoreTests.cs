@@ -138,6 +138,25 @@ public sealed class RedisCounterStoreTests : CounterStoreContractTests
     }
 
     [Fact]
+    public async Task Reserve_FixedCounterOverManyWindowsWithLateCallers_KeepsFewFields()
+    {
+        // Charges to an existing bucket take the script's fast path, which prunes nothing; the charge that opens the
+        // next window prunes, so a counter used for hours (with callers stamped up to a window late) keeps a few fields.
+        var (store, database) = NewStore();
+        var request = new CounterRequest("busy", 1, 1_000, Minute, LimitAlgorithm.Fixed);
+        for (var i = 0; i < 200; i++)
+        {
+            var now = T0.AddSeconds(20 * i);
+            Assert.True(store.Reserve([request], now).Admitted);
+            Assert.True(store.Reserve([request], now).Admitted);
+            Assert.True(store.Reserve([request], now.AddSeconds(-30)).Admitted);
+        }
+
+        var length = await database.HashLengthAsync(store.RedisKeyOf("busy"));
+        Assert.True(length <= 4, $"{length} fields kept");
+    }
+
+    [Fact]
     public void Reserve_MaxClockSkewExceeded_ThrowsAndChargesNothing()
     {
         var connection = StoreTestEnvironment.Redis;
