@@ -1,13 +1,27 @@
 // Load console for the shared stores: decisions per second through PolicyEvaluator against Redis (1 and 3 counters
 // per call, 1 and 64 concurrent callers) beside a raw StackExchange.Redis EVALSHA loop (the ceiling), and SQLite
 // reservations per second in WAL mode. Usage: dotnet run -c Release -- [redis host:port] [seconds per case] [redis]
-// (a third argument "redis" skips the SQLite cases).
+// (a third argument "redis" skips the SQLite cases). With "cluster" first: one Redis Cluster primary against three
+// (see ClusterLoad.cs and benchmarks/cluster-load.sh).
 using System.Diagnostics;
 using System.Text.Json;
 using PolicyEngine;
 using PolicyEngine.Redis;
 using PolicyEngine.Sqlite;
 using StackExchange.Redis;
+
+if (args.Length > 0 && args[0] == "cluster")
+{
+    await ClusterLoad.RunAsync(args[1..]);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "script")
+{
+    // The reservation script, for redis-benchmark runs of the server side alone (benchmarks/cluster-load.sh).
+    Console.Write(CounterScripts.Reserve.Text);
+    return;
+}
 
 var address = args.Length > 0 ? args[0] : Environment.GetEnvironmentVariable("POLICYENGINE_REDIS") ?? "127.0.0.1:6379";
 var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
