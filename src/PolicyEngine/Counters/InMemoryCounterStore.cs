@@ -196,7 +196,7 @@ public sealed class InMemoryCounterStore : ICounterStore
                 }
 
                 cell.Charge(slot.BucketStart, slot.ReadFrom - slot.WindowLength, slot.ExpiresAt + slot.WindowLength, slot.Amount);
-                return CounterResult.Success(new CounterReservation(slot.ToCharge()));
+                return CounterResult.Success(slot.ToCharge());
             }
         }
     }

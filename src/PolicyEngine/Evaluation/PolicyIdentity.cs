@@ -1,3 +1,4 @@
+using PolicyEngine.Evaluation;
 using System.Collections.Frozen;
 using System.Security.Claims;
 using System.Text.Json;
@@ -81,7 +82,7 @@ public sealed class PolicyIdentity
     {
         public Policy Policy { get; } = policy;
 
-        public Decision?[] Slots { get; } = new Decision?[policy.IdentityMemoSlots];
+        public Verdict?[] Slots { get; } = new Verdict?[policy.IdentityMemoSlots];
     }
 
     /// <summary>The grant or subject id.</summary>
@@ -100,11 +101,11 @@ public sealed class PolicyIdentity
     }
 
     /// <summary>What the checks in memo slot <paramref name="slot"/> of <paramref name="policy"/> decided for this identity, if known.</summary>
-    internal Decision? Recall(Policy policy, int slot) =>
+    internal Verdict? Recall(Policy policy, int slot) =>
         MemoFor(policy) is { } memo ? Volatile.Read(ref memo.Slots[slot]) : null;
 
     /// <summary>Remembers a check result; a policy seen for the first time replaces the older of the two memos.</summary>
-    internal void Remember(Policy policy, int slot, Decision decision)
+    internal void Remember(Policy policy, int slot, Verdict decision)
     {
         if (MemoFor(policy) is not { } memo)
         {
