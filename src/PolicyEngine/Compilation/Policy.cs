@@ -22,6 +22,10 @@ public sealed class Policy
     // The decision for a name no exact entry matches, when no glob could match it either.
     private readonly Verdict? _unmatched;
 
+    // A lone "*" entry (a catch-all, typically carrying the default's reason) with no hide globs: every name no exact
+    // entry matches is governed by it, so it is settled like an exact entry and costs what plain `default` costs.
+    private readonly ToolSlot? _catchAll;
+
     private Policy(PolicyDocument document)
     {
         Document = document;
@@ -95,6 +99,10 @@ public sealed class Policy
         if (_hideAll)
         {
             _unmatched = Hidden;
+        }
+        else if (_globs is [{ Name: "*" } star] && _hiddenGlobs.Length == 0)
+        {
+            _catchAll = new ToolSlot(star, hidden: false).Settle(this);
         }
         else if (_globs.Length == 0 && _hiddenGlobs.Length == 0)
         {
@@ -213,6 +221,12 @@ public sealed class Policy
             // Hide globs were applied to exact names at compile time, so an exact hit is the whole answer.
             match = new ToolMatch(Known: true, slot.Hidden, slot.Hidden ? null : slot.Rules);
             return slot.Settled is { } settled && (argsAreObject || slot.SettledBeforeArguments) ? settled : null;
+        }
+
+        if (_catchAll is { } catchAll)
+        {
+            match = new ToolMatch(Known: true, Hidden: false, catchAll.Rules);
+            return catchAll.Settled is { } settledByStar && argsAreObject ? settledByStar : null;
         }
 
         match = _globs.Length == 0 && _hiddenGlobs.Length == 0 ? new ToolMatch(Known: true, _hideAll, null) : default;

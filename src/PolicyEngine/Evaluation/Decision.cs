@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using PolicyEngine.Evaluation;
 
 namespace PolicyEngine;
@@ -18,13 +19,11 @@ namespace PolicyEngine;
 [DebuggerDisplay("{ToString(),nq}")]
 public readonly struct Decision : IEquatable<Decision>
 {
-    private static readonly Verdict NotDecided = new(
-        DecisionKind.Deny, "no decision was made (an uninitialised Decision value)", BuiltInRules.NoDecision, string.Empty);
-
     private readonly Verdict? _verdict;
     private readonly ReservationTicket? _ticket;
-    private readonly long _ticketVersion;
-    private readonly long _retryAfterTicks;
+
+    // A rate-limited decision's retry-after in ticks, or an allow's ticket version: never both (24 bytes in all).
+    private readonly long _value;
 
     internal Decision(Verdict verdict)
     {
@@ -36,7 +35,7 @@ public readonly struct Decision : IEquatable<Decision>
     {
         Debug.Assert(verdict.Kind == DecisionKind.RateLimited, "only a rate-limited decision carries a retry-after");
         _verdict = verdict;
-        _retryAfterTicks = Math.Max(0, retryAfter.Ticks);
+        _value = Math.Max(0, retryAfter.Ticks);
     }
 
     internal Decision(Verdict verdict, ReservationTicket ticket, long ticketVersion)
@@ -44,14 +43,22 @@ public readonly struct Decision : IEquatable<Decision>
         Debug.Assert(verdict.Kind == DecisionKind.Allow, "only an allow holds reserved quota");
         _verdict = verdict;
         _ticket = ticket;
-        _ticketVersion = ticketVersion;
+        _value = ticketVersion;
     }
 
     /// <summary>Allow, deny, rate-limited or needs-approval.</summary>
-    public DecisionKind Kind => Verdict.Kind;
+    public DecisionKind Kind
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Verdict.Kind;
+    }
 
     /// <summary><see langword="true"/> when the call may run.</summary>
-    public bool IsAllowed => Verdict.Kind == DecisionKind.Allow;
+    public bool IsAllowed
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Verdict.Kind == DecisionKind.Allow;
+    }
 
     /// <summary>Text for the agent: why the call was denied, limited or needs approval; <see langword="null"/> for an allow.</summary>
     public string? Reason => Verdict.Reason;
@@ -66,7 +73,7 @@ public readonly struct Decision : IEquatable<Decision>
     public string PolicyVersion => Verdict.PolicyVersion;
 
     /// <summary>For <see cref="DecisionKind.RateLimited"/>: how long until the call could be admitted; otherwise <see langword="null"/>.</summary>
-    public TimeSpan? RetryAfter => Verdict.Kind == DecisionKind.RateLimited ? new TimeSpan(_retryAfterTicks) : null;
+    public TimeSpan? RetryAfter => Verdict.Kind == DecisionKind.RateLimited ? new TimeSpan(_value) : null;
 
     /// <summary>For <see cref="DecisionKind.NeedsApproval"/>: the request a person must approve.</summary>
     public ApprovalRequest? Approval => Verdict.Approval;
@@ -85,28 +92,31 @@ public readonly struct Decision : IEquatable<Decision>
     /// </summary>
     public bool HasReservation => _ticket is not null;
 
-    internal Verdict Verdict => _verdict ?? NotDecided;
+    internal Verdict Verdict
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _verdict ?? Verdict.NotDecided;
+    }
 
     internal ReservationTicket? Ticket => _ticket;
 
-    internal long TicketVersion => _ticketVersion;
+    internal long TicketVersion => _value;
 
     /// <summary>What the decision reserved, until it is completed (for tests and diagnostics; allocates for a charge kept in place).</summary>
     internal CounterReservation? Reservation =>
-        _ticket is { } ticket && Volatile.Read(ref ticket.Version) == _ticketVersion ? ticket.ToReservation() : null;
+        _ticket is { } ticket && Volatile.Read(ref ticket.Version) == _value ? ticket.ToReservation() : null;
 
     /// <summary>Whether both values are the same decision (the same verdict, retry-after and reservation handle).</summary>
     /// <param name="other">The other decision.</param>
     /// <returns><see langword="true"/> when they are equal.</returns>
     public bool Equals(Decision other) =>
-        ReferenceEquals(Verdict, other.Verdict) && _retryAfterTicks == other._retryAfterTicks
-        && ReferenceEquals(_ticket, other._ticket) && _ticketVersion == other._ticketVersion;
+        ReferenceEquals(Verdict, other.Verdict) && ReferenceEquals(_ticket, other._ticket) && _value == other._value;
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is Decision other && Equals(other);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Verdict, _retryAfterTicks, _ticket, _ticketVersion);
+    public override int GetHashCode() => HashCode.Combine(Verdict, _ticket, _value);
 
     /// <summary>Whether two values are the same decision.</summary>
     /// <param name="left">The first decision.</param>

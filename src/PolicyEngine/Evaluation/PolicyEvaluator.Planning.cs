@@ -53,6 +53,10 @@ public sealed partial class PolicyEvaluator
         public CompiledRules? Rules;
         public RequestList? Requests;
         public CompiledApproval? Approval;
+
+        // Set when the only request is the identity's first grant-scoped counter: the in-memory store can start from
+        // the cell the identity keeps (PolicyIdentity.FirstCounterCell) instead of its dictionary.
+        public PolicyIdentity? Hinted;
     }
 
     private Plan MakePlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool reuseBuffers)
@@ -100,6 +104,15 @@ public sealed partial class PolicyEvaluator
             if (allTools is not null && PlanLimits(allTools.Limits, context, tool, policy, requests.Items, ref index) is { } allLimitDenial)
             {
                 return new Plan { Final = allLimitDenial };
+            }
+        }
+
+        if (limitCount == 1)
+        {
+            var only = rules is { Limits.Length: 1 } ? rules.Limits[0] : allTools!.Limits[0];
+            if (only.Rule.ScopeKind == LimitScopeKind.Grant && identity.KeepsFirstKeyOf(only))
+            {
+                plan.Hinted = identity;
             }
         }
 

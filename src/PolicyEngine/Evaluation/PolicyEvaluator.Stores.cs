@@ -40,16 +40,32 @@ public sealed partial class PolicyEvaluator
         {
             // Limits without approval: one reservation, decided here without the general store phase.
             CounterResult result;
+            CounterCharge charge = default;
             try
             {
-                result = _counters.Reserve(requests, _time.GetUtcNow());
+                if (_memory is { } memory && requests.Count == 1)
+                {
+                    // The default store's single-counter path: the charge comes back in place (no reservation
+                    // object), starting from the cell the identity keeps for its first grant-scoped counter.
+                    object? noHint = null;
+                    result = memory.ReserveOne(requests.Items[0], _time.GetUtcNow(), ref plan.Hinted is { } hinted ? ref hinted.FirstCounterCell : ref noHint, out charge);
+                }
+                else
+                {
+                    result = _counters.Reserve(requests, _time.GetUtcNow());
+                }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 return new Decision(StoreFailure(policy, plan));
             }
 
-            return result.Admitted ? Admitted(policy, plan, result) : RateLimited(policy, plan, result);
+            if (!result.Admitted)
+            {
+                return RateLimited(policy, plan, result);
+            }
+
+            return result.Reservation is null && charge.Key is not null ? Admitted(policy, plan, charge) : Admitted(policy, plan, result);
         }
 
         var pending = Decide(policy, plan, identity, tool, args, dictionary, synchronous: true, CancellationToken.None);
@@ -223,15 +239,23 @@ public sealed partial class PolicyEvaluator
     private Decision Admitted(Policy policy, in Plan plan, in CounterResult result)
     {
         var allow = plan.Rules?.Allow ?? policy.DefaultAllow;
-        if (!result.HoldsReservation)
+        if (result.Reservation is not { } reservation)
         {
             return new Decision(allow);
         }
 
         // The reservation goes into a recycled handle; the decision records the handle's version (see Complete).
-        var ticket = _tickets.Rent();
-        result.MoveTo(ticket);
+        var ticket = TicketPool.Rent(this);
+        ticket.Reservation = reservation;
         return new Decision(allow, ticket, Volatile.Read(ref ticket.Version));
+    }
+
+    /// <summary>An admitted call whose single charge came back in place: it goes into a recycled handle, nothing is allocated.</summary>
+    private Decision Admitted(Policy policy, in Plan plan, in CounterCharge charge)
+    {
+        var ticket = TicketPool.Rent(this);
+        ticket.Charge = charge;
+        return new Decision(plan.Rules?.Allow ?? policy.DefaultAllow, ticket, Volatile.Read(ref ticket.Version));
     }
 
     private static Decision RateLimited(Policy policy, in Plan plan, in CounterResult result)

@@ -23,11 +23,13 @@ namespace PolicyEngine;
 public sealed partial class PolicyEvaluator
 {
     private readonly ICounterStore _counters;
+
+    // The default store, when it is the one in use: its single-counter path takes a cell hint kept on the identity.
+    private readonly InMemoryCounterStore? _memory;
     private readonly IApprovalStore _approvals;
     private readonly TimeProvider _time;
     private readonly StoreFailureMode _failureMode;
     private readonly TimeSpan _storeTimeout;
-    private readonly TicketPool _tickets;
     private Policy _policy;
 
     /// <summary>Creates an evaluator.</summary>
@@ -47,6 +49,7 @@ public sealed partial class PolicyEvaluator
         _policy = policy;
         _time = timeProvider ?? TimeProvider.System;
         _counters = counterStore ?? new InMemoryCounterStore();
+        _memory = _counters as InMemoryCounterStore;
         _approvals = approvalStore ?? new InMemoryApprovalStore(_time);
         options ??= new PolicyEvaluatorOptions();
         if (options.StoreTimeout <= TimeSpan.Zero && options.StoreTimeout != Timeout.InfiniteTimeSpan)
@@ -61,7 +64,6 @@ public sealed partial class PolicyEvaluator
 
         _failureMode = options.StoreFailureMode;
         _storeTimeout = options.StoreTimeout;
-        _tickets = new TicketPool(this);
     }
 
     /// <summary>
@@ -265,7 +267,7 @@ public sealed partial class PolicyEvaluator
         }
 
         var rollback = succeeded ? null : ticket.ToReservation();
-        _tickets.Return(ticket);
+        TicketPool.Return(ticket);
         return rollback;
     }
 

@@ -123,6 +123,16 @@ public sealed class PolicyIdentity
     private object? _firstLimit;
     private string? _firstKey;
 
+    // The in-memory store's cell for the first limit's counter (a hint the store checks before use: see
+    // InMemoryCounterStore.ReserveOne), so a grant-scoped limit's hot path skips the store's dictionary.
+    private object? _firstCell;
+
+    /// <summary>Whether <paramref name="limit"/> is the limit whose key (and store cell hint) the identity keeps in place.</summary>
+    internal bool KeepsFirstKeyOf(object limit) => ReferenceEquals(Volatile.Read(ref _firstLimit), limit) && Volatile.Read(ref _firstKey) is not null;
+
+    /// <summary>The store's cell hint for the first limit (read and replaced by the store, racily: it is only a hint).</summary>
+    internal ref object? FirstCounterCell => ref _firstCell;
+
     internal string? FindCounterKey(object limit)
     {
         if (ReferenceEquals(Volatile.Read(ref _firstLimit), limit) && Volatile.Read(ref _firstKey) is { } first)

@@ -7,10 +7,10 @@ namespace PolicyEngine.Evaluation;
 /// on, so a second completion of the same decision (or of any copy of it), or a completion arriving after the ticket
 /// was reused, finds another version and does nothing.
 /// </summary>
-internal sealed class ReservationTicket(PolicyEvaluator owner)
+internal sealed class ReservationTicket
 {
-    /// <summary>The evaluator whose pool the ticket belongs to; another evaluator ignores it.</summary>
-    public PolicyEvaluator Owner { get; } = owner;
+    /// <summary>The evaluator that issued the ticket's current use (set when rented); another evaluator ignores it.</summary>
+    public PolicyEvaluator? Owner;
 
     /// <summary>Moves on (by compare-and-swap) exactly once per use: the completion that moves it owns the ticket.</summary>
     public long Version;
@@ -26,48 +26,64 @@ internal sealed class ReservationTicket(PolicyEvaluator owner)
 }
 
 /// <summary>
-/// A small lock-free pool of <see cref="ReservationTicket"/>s, shaped like <c>Microsoft.Extensions.ObjectPool</c>'s
-/// default pool: one fast slot and a fixed array. An empty pool makes a new ticket; a full pool drops the returned one.
-/// A ticket never returned (a decision the host did not complete) is simply collected.
+/// Recycles <see cref="ReservationTicket"/>s: one ticket per thread in a thread-static slot (a host that evaluates and
+/// completes on the same thread never touches shared state), then a small lock-free shared array shaped like
+/// <c>Microsoft.Extensions.ObjectPool</c>'s default pool for tickets completed on another thread. An empty pool makes a
+/// new ticket; a full one drops the returned ticket. A ticket never returned (a decision the host did not complete) is
+/// simply collected. Tickets are shared by all evaluators: each use records its issuer in <see cref="ReservationTicket.Owner"/>.
 /// </summary>
-internal sealed class TicketPool(PolicyEvaluator owner)
+internal static class TicketPool
 {
-    private readonly ReservationTicket?[] _items = new ReservationTicket?[Math.Max(32, 4 * Environment.ProcessorCount)];
-    private ReservationTicket? _first;
+    [ThreadStatic]
+    private static ReservationTicket? t_ticket;
 
-    public ReservationTicket Rent()
+    private static readonly ReservationTicket?[] Shared = new ReservationTicket?[Math.Max(64, 8 * Environment.ProcessorCount)];
+
+    public static ReservationTicket Rent(PolicyEvaluator owner)
     {
-        var item = _first;
-        if (item is not null && Interlocked.CompareExchange(ref _first, null, item) == item)
+        var ticket = t_ticket;
+        if (ticket is not null)
         {
-            return item;
+            t_ticket = null;
+        }
+        else
+        {
+            ticket = RentShared() ?? new ReservationTicket();
         }
 
-        var items = _items;
+        ticket.Owner = owner;
+        return ticket;
+    }
+
+    public static void Return(ReservationTicket ticket)
+    {
+        ticket.Owner = null;
+        ticket.Reservation = null;
+        ticket.Charge = default;
+        if (t_ticket is null)
+        {
+            t_ticket = ticket;
+            return;
+        }
+
+        var items = Shared;
+        for (var i = 0; i < items.Length && Interlocked.CompareExchange(ref items[i], ticket, null) is not null; i++)
+        {
+        }
+    }
+
+    private static ReservationTicket? RentShared()
+    {
+        var items = Shared;
         for (var i = 0; i < items.Length; i++)
         {
-            item = items[i];
+            var item = Volatile.Read(ref items[i]);
             if (item is not null && Interlocked.CompareExchange(ref items[i], null, item) == item)
             {
                 return item;
             }
         }
 
-        return new ReservationTicket(owner);
-    }
-
-    public void Return(ReservationTicket ticket)
-    {
-        ticket.Reservation = null;
-        ticket.Charge = default;
-        if (_first is null && Interlocked.CompareExchange(ref _first, ticket, null) is null)
-        {
-            return;
-        }
-
-        var items = _items;
-        for (var i = 0; i < items.Length && Interlocked.CompareExchange(ref items[i], ticket, null) is not null; i++)
-        {
-        }
+        return null;
     }
 }

@@ -17,6 +17,10 @@ internal sealed class Verdict(
     ApprovalRequest? approval = null,
     bool unenforced = false)
 {
+    /// <summary>What <c>default(Decision)</c> reads as: a denial, never an allow.</summary>
+    public static readonly Verdict NotDecided = new(
+        DecisionKind.Deny, "no decision was made (an uninitialised Decision value)", BuiltInRules.NoDecision, string.Empty);
+
     public DecisionKind Kind { get; } = kind;
 
     public string? Reason { get; } = reason;
