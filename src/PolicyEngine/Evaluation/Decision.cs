@@ -102,9 +102,29 @@ public readonly struct Decision : IEquatable<Decision>
 
     internal long TicketVersion => _value;
 
-    /// <summary>What the decision reserved, until it is completed (for tests and diagnostics; allocates for a charge kept in place).</summary>
-    internal CounterReservation? Reservation =>
-        _ticket is { } ticket && Volatile.Read(ref ticket.Version) == _value ? ticket.ToReservation() : null;
+    /// <summary>
+    /// For an allow that reserved counter quota and is not completed yet: what it reserved (the record
+    /// <see cref="PolicyEvaluator.Complete(Decision, bool)"/> hands back to the store on a rollback). <see langword="null"/>
+    /// when nothing was reserved or once the decision is completed. A single counter's charge is kept in place, so each
+    /// read builds a new record: prefer <see cref="HasReservation"/> on hot paths.
+    /// </summary>
+    public CounterReservation? Reservation
+    {
+        get
+        {
+            if (_ticket is not { } ticket || Volatile.Read(ref ticket.Version) != _value)
+            {
+                return null;
+            }
+
+            // Read, then check the version again: a completion moves it on before the handle is cleared or reused,
+            // so an unchanged version means what was read belongs to this decision.
+            var reservation = ticket.Reservation;
+            var charge = ticket.Charge;
+            Interlocked.MemoryBarrier();
+            return Volatile.Read(ref ticket.Version) != _value ? null : reservation ?? new CounterReservation([charge]);
+        }
+    }
 
     /// <summary>Whether both values are the same decision (the same verdict, retry-after and reservation handle).</summary>
     /// <param name="other">The other decision.</param>
