@@ -35,7 +35,8 @@ public static partial class PolicyLinter
         {
             var pointer = "/tools/" + PointerBuilder.Escape(entry.Name!);
             var hiddenBy = HiddenBy(entry.Name!, hide, document, tools);
-            if (hiddenBy is not null)
+            // A hidden entry that denies is a deliberate second line (it keeps the tool denied if taken out of hide).
+            if (hiddenBy is not null && entry.DeclaredAction != ToolAction.Deny)
             {
                 findings.Add(new LintFinding(pointer, LintSeverity.Warning, LintCodes.EntryHidden,
                     $"every tool this entry governs is hidden ({hiddenBy}): its rules never run; remove the entry or the hide entry"));

@@ -182,6 +182,9 @@ public sealed class PolicyLinterTests
         var finding = Single(findings, LintCodes.EntryHidden);
         Assert.Equal("/tools/get-env", finding.Pointer);
         Assert.Contains("/hide/0", finding.Message);
+
+        // A hidden entry that denies is a deliberate second line: it keeps the tool denied if taken out of hide.
+        Assert.Empty(Lint(""" "get-env": { "action": "deny", "on_deny": "no" } """, """, "hide": ["get-env"]"""));
     }
 
     [Fact]
