@@ -17,7 +17,8 @@ namespace PolicyEngine;
 /// store it is given (by default a new in-memory store), so it never consumes the enforced policy's quota, even when
 /// both share one Redis server. It counts as if it were in force: a call it admits is charged to its counters whether
 /// or not the enforced policy let the call run, and a call that ran and failed is returned to both, through
-/// <see cref="Complete(Decision, bool)"/>.</para>
+/// <see cref="Complete(Decision, bool)"/>. A call the enforced policy sends to a person is not charged to the candidate
+/// until it is decided again after the answer (so an approved retry is not counted twice).</para>
 /// <para>A disagreement is a difference in <see cref="DecisionKind"/>; two denials by different rules agree. Use it
 /// in place of the enforced evaluator: <see cref="Evaluate(PolicyIdentity, string, JsonElement)"/>,
 /// <see cref="Complete(Decision, bool)"/> and <see cref="Approve(ApprovalRequest)"/> (which also approves the
@@ -97,7 +98,13 @@ public sealed class ShadowPolicyEvaluator
     public Decision Evaluate(PolicyIdentity identity, string tool, JsonElement args)
     {
         var enforced = Enforced.Evaluate(identity, tool, args);
-        return Compare(identity, tool, args, null, enforced, EvaluateCandidate(identity, tool, args, null));
+        var returned = Compare(identity, tool, args, null, enforced, EvaluateCandidate(identity, tool, args, null), out var giveBack);
+        if (giveBack is not null)
+        {
+            Candidate.Complete(giveBack, succeeded: false);
+        }
+
+        return returned;
     }
 
     /// <summary>Decides with the enforced policy, and with the candidate beside it (the MCP SDK's argument shape).</summary>
@@ -108,7 +115,13 @@ public sealed class ShadowPolicyEvaluator
     public Decision Evaluate(PolicyIdentity identity, string tool, IReadOnlyDictionary<string, JsonElement>? args)
     {
         var enforced = Enforced.Evaluate(identity, tool, args);
-        return Compare(identity, tool, default, args, enforced, EvaluateCandidate(identity, tool, default, args));
+        var returned = Compare(identity, tool, default, args, enforced, EvaluateCandidate(identity, tool, default, args), out var giveBack);
+        if (giveBack is not null)
+        {
+            Candidate.Complete(giveBack, succeeded: false);
+        }
+
+        return returned;
     }
 
     /// <summary>Asynchronous <see cref="Evaluate(PolicyIdentity, string, JsonElement)"/>; the two policies are asked concurrently.</summary>
@@ -122,7 +135,13 @@ public sealed class ShadowPolicyEvaluator
         var enforcedTask = Enforced.EvaluateAsync(identity, tool, args, cancellationToken);
         var candidateTask = ShadowAsync(Candidate.EvaluateAsync(identity, tool, args, cancellationToken));
         var enforced = await enforcedTask.ConfigureAwait(false);
-        return Compare(identity, tool, args, null, enforced, await candidateTask.ConfigureAwait(false));
+        var returned = Compare(identity, tool, args, null, enforced, await candidateTask.ConfigureAwait(false), out var giveBack);
+        if (giveBack is not null)
+        {
+            await Candidate.CompleteAsync(giveBack, succeeded: false, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return returned;
     }
 
     /// <summary>Asynchronous <see cref="Evaluate(PolicyIdentity, string, IReadOnlyDictionary{string, JsonElement})"/>.</summary>
@@ -136,7 +155,13 @@ public sealed class ShadowPolicyEvaluator
         var enforcedTask = Enforced.EvaluateAsync(identity, tool, args, cancellationToken);
         var candidateTask = ShadowAsync(Candidate.EvaluateAsync(identity, tool, args, cancellationToken));
         var enforced = await enforcedTask.ConfigureAwait(false);
-        return Compare(identity, tool, default, args, enforced, await candidateTask.ConfigureAwait(false));
+        var returned = Compare(identity, tool, default, args, enforced, await candidateTask.ConfigureAwait(false), out var giveBack);
+        if (giveBack is not null)
+        {
+            await Candidate.CompleteAsync(giveBack, succeeded: false, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return returned;
     }
 
     /// <summary>
@@ -222,8 +247,14 @@ public sealed class ShadowPolicyEvaluator
         }
     }
 
-    private Decision Compare(PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, Decision enforced, Decision? candidate)
+    /// <summary>
+    /// Reports a disagreement, pairs approvals, and returns the decision to hand back (keyed to the candidate's
+    /// reservation when it has one). <paramref name="giveBack"/> is a candidate decision whose reservation must be
+    /// returned now: the enforced policy sent the call to a person, so it has not run.
+    /// </summary>
+    private Decision Compare(PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, Decision enforced, Decision? candidate, out Decision? giveBack)
     {
+        giveBack = null;
         if (candidate is null)
         {
             return enforced;
@@ -241,6 +272,12 @@ public sealed class ShadowPolicyEvaluator
 
         if (candidate.Reservation is null)
         {
+            return enforced;
+        }
+
+        if (enforced.Kind == DecisionKind.NeedsApproval)
+        {
+            giveBack = candidate;
             return enforced;
         }
 

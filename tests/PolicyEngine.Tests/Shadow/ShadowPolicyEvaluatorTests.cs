@@ -161,6 +161,29 @@ public sealed class ShadowPolicyEvaluatorTests
     }
 
     [Fact]
+    public async Task CallSentToAPerson_IsChargedToTheCandidateOnceItIsDecided()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+        // The enforced policy asks a person; the candidate allows one call a minute without asking.
+        var (shadow, seen) = Create(
+            """{ "version": "2", "default": "deny", "tools": { "t": { "approval": { "reason": "ask" } } } }""",
+            """{ "version": "2", "default": "deny", "tools": { "t": { "limits": [ { "counter": "c", "window": "minute", "max": 1, "scope": "grant" } ] } } }""",
+            time);
+        var args = Args("""{"n": 1}""");
+
+        var asked = await shadow.EvaluateAsync(Alice, "t", args, TestContext.Current.CancellationToken);
+        Assert.Equal(DecisionKind.NeedsApproval, asked.Kind);
+        await shadow.ApproveAsync(asked.Approval!, TestContext.Current.CancellationToken);
+        var approved = await shadow.EvaluateAsync(Alice, "t", args, TestContext.Current.CancellationToken);
+        Assert.True(approved.IsAllowed);
+        await shadow.CompleteAsync(approved, succeeded: true, TestContext.Current.CancellationToken);
+
+        // One call ran, and the candidate counted it once: its one-a-minute limit was not already spent by the question.
+        Assert.Equal(["needs_approval->allow"], seen.Select(e => e.Kinds));
+    }
+
+    [Fact]
     public void Metric_CountsDisagreementsByToolAndKinds()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
