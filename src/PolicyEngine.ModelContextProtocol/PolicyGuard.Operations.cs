@@ -108,15 +108,24 @@ public sealed partial class PolicyGuard
         }
     }
 
-    private ValueTask<Decision> EvaluateAsync(PolicyIdentity identity, string tool, IReadOnlyDictionary<string, JsonElement>? args, CancellationToken cancellationToken) =>
-        _shadow is { } shadow
-            ? shadow.EvaluateAsync(identity, tool, args, cancellationToken)
-            : Evaluator.EvaluateAsync(identity, tool, args, cancellationToken);
+    /// <summary>One call's decision, and the shadow's pair of decisions when a candidate runs beside the policy.</summary>
+    private readonly record struct GuardCall(Decision Decision, ShadowDecision? Shadow);
 
-    private ValueTask CompleteAsync(Decision decision, bool succeeded, CancellationToken cancellationToken) =>
-        _shadow is { } shadow
-            ? shadow.CompleteAsync(decision, succeeded, cancellationToken)
-            : Evaluator.CompleteAsync(decision, succeeded, cancellationToken);
+    private async ValueTask<GuardCall> EvaluateAsync(PolicyIdentity identity, string tool, IReadOnlyDictionary<string, JsonElement>? args, CancellationToken cancellationToken)
+    {
+        if (_shadow is { } shadow)
+        {
+            var both = await shadow.EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+            return new GuardCall(both.Enforced, both);
+        }
+
+        return new GuardCall(await Evaluator.EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false), null);
+    }
+
+    private ValueTask CompleteAsync(GuardCall call, bool succeeded, CancellationToken cancellationToken) =>
+        _shadow is { } shadow && call.Shadow is { } both
+            ? shadow.CompleteAsync(both, succeeded, cancellationToken)
+            : Evaluator.CompleteAsync(call.Decision, succeeded, cancellationToken);
 
     private ValueTask ApproveAsync(ApprovalRequest approval, CancellationToken cancellationToken) =>
         _shadow is { } shadow

@@ -240,7 +240,7 @@ public sealed partial class PolicyGuard : IDisposable
             {
                 // Evaluated only to record the (hidden) decision for the host's audit trail.
                 var hidden = await EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
-                if (IsHidden(hidden))
+                if (IsHidden(hidden.Decision))
                 {
                     throw UnknownTool(tool);
                 }
@@ -254,7 +254,8 @@ public sealed partial class PolicyGuard : IDisposable
                 $"Call to '{tool}' denied: its arguments are larger than the {_maxArgumentsBytes} bytes this server accepts. Send less data."));
         }
 
-        var decision = await EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+        var call = await EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+        var decision = call.Decision;
         if (IsHidden(decision))
         {
             // The decision event (rule "(hidden)") is the host's record; the agent sees an unknown tool.
@@ -270,7 +271,8 @@ public sealed partial class PolicyGuard : IDisposable
             }
 
             await ApproveAsync(approval, cancellationToken).ConfigureAwait(false);
-            decision = await EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+            call = await EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+            decision = call.Decision;
             if (IsHidden(decision))
             {
                 // The policy changed while a person was deciding, and now hides the tool.
@@ -303,11 +305,11 @@ public sealed partial class PolicyGuard : IDisposable
         {
             // The tool did not complete (it failed, was cancelled, or the SDK suspends it to ask the client for
             // input and will run this filter again): give the quota back so a re-run is not charged twice.
-            await CompleteAsync(decision, succeeded: false, CancellationToken.None).ConfigureAwait(false);
+            await CompleteAsync(call, succeeded: false, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
-        await CompleteAsync(decision, succeeded: result.IsError != true, CancellationToken.None).ConfigureAwait(false);
+        await CompleteAsync(call, succeeded: result.IsError != true, CancellationToken.None).ConfigureAwait(false);
         return result;
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using PolicyEngine.Compilation;
 using PolicyEngine.Evaluation;
@@ -10,19 +9,18 @@ namespace PolicyEngine;
 /// Shadow mode: evaluates every call with the enforced evaluator and, beside it, with a candidate policy, and reports
 /// each call on which the two disagree (<see cref="Disagreement"/>, and the metric
 /// <see cref="PolicyTelemetry.ShadowDisagreementsCounterName"/> tagged <c>tool</c> and <c>kinds</c>). The candidate
-/// never changes an outcome: every method returns or applies the enforced evaluator's decision.
+/// never changes an outcome: the host applies <see cref="ShadowDecision.Enforced"/>, exactly the enforced evaluator's decision.
 /// </summary>
 /// <remarks>
 /// <para>The candidate has its own counters and approvals. Its counters live under <see cref="CounterPrefix"/> in the
 /// store it is given (by default a new in-memory store), so it never consumes the enforced policy's quota, even when
 /// both share one Redis server. It counts as if it were in force: a call it admits is charged to its counters whether
 /// or not the enforced policy let the call run, and a call that ran and failed is returned to both, through
-/// <see cref="Complete(Decision, bool)"/>. A call the enforced policy sends to a person is not charged to the candidate
-/// until it is decided again after the answer (so an approved retry is not counted twice).</para>
-/// <para>A disagreement is a difference in <see cref="DecisionKind"/>; two denials by different rules agree. Use it
-/// in place of the enforced evaluator: <see cref="Evaluate(PolicyIdentity, string, JsonElement)"/>,
-/// <see cref="Complete(Decision, bool)"/> and <see cref="Approve(ApprovalRequest)"/> (which also approves the
-/// candidate's matching request, so an approved retry is not reported as a disagreement).</para>
+/// <see cref="Complete(ShadowDecision, bool)"/>. A call the enforced policy sends to a person is not charged to the
+/// candidate until it is decided again after the answer (so an approved retry is not counted twice).</para>
+/// <para>A disagreement is a difference in <see cref="DecisionKind"/>; two denials by different rules agree.
+/// <see cref="Approve(ApprovalRequest)"/> also approves the candidate's request for the same call, so an approved
+/// retry is compared fairly.</para>
 /// </remarks>
 public sealed class ShadowPolicyEvaluator
 {
@@ -35,9 +33,6 @@ public sealed class ShadowPolicyEvaluator
     private static readonly TimeSpan PendingApprovalLifetime = TimeSpan.FromHours(1);
 
     private readonly TimeProvider _time;
-
-    // The candidate's decision that holds a reservation, keyed by the (unique) enforced decision returned for the call.
-    private readonly ConditionalWeakTable<Decision, Decision> _candidateReservations = new();
 
     // Enforced approval request id -> the candidate's request for the same call, and when to forget it.
     private readonly ConcurrentDictionary<string, (ApprovalRequest Request, DateTimeOffset Forget)> _pendingApprovals = new(StringComparer.Ordinal);
@@ -94,34 +89,28 @@ public sealed class ShadowPolicyEvaluator
     /// <param name="identity">The caller.</param>
     /// <param name="tool">The tool name.</param>
     /// <param name="args">The call's arguments.</param>
-    /// <returns>The enforced decision (pass it to <see cref="Complete(Decision, bool)"/>).</returns>
-    public Decision Evaluate(PolicyIdentity identity, string tool, JsonElement args)
+    /// <returns>Both decisions; apply <see cref="ShadowDecision.Enforced"/>, then pass the value to <see cref="Complete(ShadowDecision, bool)"/>.</returns>
+    public ShadowDecision Evaluate(PolicyIdentity identity, string tool, JsonElement args)
     {
         var enforced = Enforced.Evaluate(identity, tool, args);
-        var returned = Compare(identity, tool, args, null, enforced, EvaluateCandidate(identity, tool, args, null), out var giveBack);
-        if (giveBack is not null)
-        {
-            Candidate.Complete(giveBack, succeeded: false);
-        }
-
-        return returned;
+        var candidate = EvaluateCandidate(identity, tool, args, null) ?? enforced;
+        Compare(identity, tool, args, null, enforced, candidate);
+        Settle(enforced, candidate);
+        return new ShadowDecision(enforced, candidate);
     }
 
     /// <summary>Decides with the enforced policy, and with the candidate beside it (the MCP SDK's argument shape).</summary>
     /// <param name="identity">The caller.</param>
     /// <param name="tool">The tool name.</param>
     /// <param name="args">The call's arguments by name.</param>
-    /// <returns>The enforced decision.</returns>
-    public Decision Evaluate(PolicyIdentity identity, string tool, IReadOnlyDictionary<string, JsonElement>? args)
+    /// <returns>Both decisions.</returns>
+    public ShadowDecision Evaluate(PolicyIdentity identity, string tool, IReadOnlyDictionary<string, JsonElement>? args)
     {
         var enforced = Enforced.Evaluate(identity, tool, args);
-        var returned = Compare(identity, tool, default, args, enforced, EvaluateCandidate(identity, tool, default, args), out var giveBack);
-        if (giveBack is not null)
-        {
-            Candidate.Complete(giveBack, succeeded: false);
-        }
-
-        return returned;
+        var candidate = EvaluateCandidate(identity, tool, default, args) ?? enforced;
+        Compare(identity, tool, default, args, enforced, candidate);
+        Settle(enforced, candidate);
+        return new ShadowDecision(enforced, candidate);
     }
 
     /// <summary>Asynchronous <see cref="Evaluate(PolicyIdentity, string, JsonElement)"/>; the two policies are asked concurrently.</summary>
@@ -129,19 +118,16 @@ public sealed class ShadowPolicyEvaluator
     /// <param name="tool">The tool name.</param>
     /// <param name="args">The call's arguments.</param>
     /// <param name="cancellationToken">Cancels waiting for the stores.</param>
-    /// <returns>The enforced decision.</returns>
-    public async ValueTask<Decision> EvaluateAsync(PolicyIdentity identity, string tool, JsonElement args, CancellationToken cancellationToken = default)
+    /// <returns>Both decisions.</returns>
+    public async ValueTask<ShadowDecision> EvaluateAsync(PolicyIdentity identity, string tool, JsonElement args, CancellationToken cancellationToken = default)
     {
         var enforcedTask = Enforced.EvaluateAsync(identity, tool, args, cancellationToken);
         var candidateTask = ShadowAsync(Candidate.EvaluateAsync(identity, tool, args, cancellationToken));
         var enforced = await enforcedTask.ConfigureAwait(false);
-        var returned = Compare(identity, tool, args, null, enforced, await candidateTask.ConfigureAwait(false), out var giveBack);
-        if (giveBack is not null)
-        {
-            await Candidate.CompleteAsync(giveBack, succeeded: false, CancellationToken.None).ConfigureAwait(false);
-        }
-
-        return returned;
+        var candidate = await candidateTask.ConfigureAwait(false) ?? enforced;
+        Compare(identity, tool, args, null, enforced, candidate);
+        await SettleAsync(enforced, candidate).ConfigureAwait(false);
+        return new ShadowDecision(enforced, candidate);
     }
 
     /// <summary>Asynchronous <see cref="Evaluate(PolicyIdentity, string, IReadOnlyDictionary{string, JsonElement})"/>.</summary>
@@ -149,50 +135,36 @@ public sealed class ShadowPolicyEvaluator
     /// <param name="tool">The tool name.</param>
     /// <param name="args">The call's arguments by name.</param>
     /// <param name="cancellationToken">Cancels waiting for the stores.</param>
-    /// <returns>The enforced decision.</returns>
-    public async ValueTask<Decision> EvaluateAsync(PolicyIdentity identity, string tool, IReadOnlyDictionary<string, JsonElement>? args, CancellationToken cancellationToken = default)
+    /// <returns>Both decisions.</returns>
+    public async ValueTask<ShadowDecision> EvaluateAsync(PolicyIdentity identity, string tool, IReadOnlyDictionary<string, JsonElement>? args, CancellationToken cancellationToken = default)
     {
         var enforcedTask = Enforced.EvaluateAsync(identity, tool, args, cancellationToken);
         var candidateTask = ShadowAsync(Candidate.EvaluateAsync(identity, tool, args, cancellationToken));
         var enforced = await enforcedTask.ConfigureAwait(false);
-        var returned = Compare(identity, tool, default, args, enforced, await candidateTask.ConfigureAwait(false), out var giveBack);
-        if (giveBack is not null)
-        {
-            await Candidate.CompleteAsync(giveBack, succeeded: false, CancellationToken.None).ConfigureAwait(false);
-        }
-
-        return returned;
+        var candidate = await candidateTask.ConfigureAwait(false) ?? enforced;
+        Compare(identity, tool, default, args, enforced, candidate);
+        await SettleAsync(enforced, candidate).ConfigureAwait(false);
+        return new ShadowDecision(enforced, candidate);
     }
 
-    /// <summary>
-    /// Commits or rolls back what the call reserved, on both sides: the enforced reservation, and the candidate's
-    /// reservation for the same call.
-    /// </summary>
-    /// <param name="decision">A decision returned by this shadow evaluator.</param>
+    /// <summary>Commits (the call succeeded) or rolls back (it failed) what the call reserved, on both sides.</summary>
+    /// <param name="decision">A value returned by this shadow evaluator.</param>
     /// <param name="succeeded">Whether the call succeeded.</param>
-    public void Complete(Decision decision, bool succeeded)
+    public void Complete(ShadowDecision decision, bool succeeded)
     {
-        Enforced.Complete(decision, succeeded);
-        if (_candidateReservations.TryGetValue(decision, out var candidate))
-        {
-            _candidateReservations.Remove(decision);
-            Candidate.Complete(candidate, succeeded);
-        }
+        Enforced.Complete(decision.Enforced, succeeded);
+        Candidate.Complete(decision.Candidate, succeeded);
     }
 
-    /// <summary>Asynchronous <see cref="Complete(Decision, bool)"/>.</summary>
-    /// <param name="decision">A decision returned by this shadow evaluator.</param>
+    /// <summary>Asynchronous <see cref="Complete(ShadowDecision, bool)"/>.</summary>
+    /// <param name="decision">A value returned by this shadow evaluator.</param>
     /// <param name="succeeded">Whether the call succeeded.</param>
     /// <param name="cancellationToken">Cancels the rollback.</param>
     /// <returns>A task that completes when both rollbacks are stored.</returns>
-    public async ValueTask CompleteAsync(Decision decision, bool succeeded, CancellationToken cancellationToken = default)
+    public async ValueTask CompleteAsync(ShadowDecision decision, bool succeeded, CancellationToken cancellationToken = default)
     {
-        await Enforced.CompleteAsync(decision, succeeded, cancellationToken).ConfigureAwait(false);
-        if (_candidateReservations.TryGetValue(decision, out var candidate))
-        {
-            _candidateReservations.Remove(decision);
-            await Candidate.CompleteAsync(candidate, succeeded, cancellationToken).ConfigureAwait(false);
-        }
+        await Enforced.CompleteAsync(decision.Enforced, succeeded, cancellationToken).ConfigureAwait(false);
+        await Candidate.CompleteAsync(decision.Candidate, succeeded, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -248,18 +220,26 @@ public sealed class ShadowPolicyEvaluator
     }
 
     /// <summary>
-    /// Reports a disagreement, pairs approvals, and returns the decision to hand back (keyed to the candidate's
-    /// reservation when it has one). <paramref name="giveBack"/> is a candidate decision whose reservation must be
-    /// returned now: the enforced policy sent the call to a person, so it has not run.
+    /// Settles the candidate's reservation now when the enforced decision means the call will not run yet: sent to a
+    /// person (returned: it is charged when decided again), or refused (kept: under the candidate it would have run).
+    /// An enforced allow leaves it to <see cref="Complete(ShadowDecision, bool)"/>.
     /// </summary>
-    private Decision Compare(PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, Decision enforced, Decision? candidate, out Decision? giveBack)
+    private void Settle(Decision enforced, Decision candidate)
     {
-        giveBack = null;
-        if (candidate is null)
+        if (candidate.HasReservation && enforced.Kind != DecisionKind.Allow)
         {
-            return enforced;
+            Candidate.Complete(candidate, succeeded: enforced.Kind != DecisionKind.NeedsApproval);
         }
+    }
 
+    private ValueTask SettleAsync(Decision enforced, Decision candidate) =>
+        candidate.HasReservation && enforced.Kind != DecisionKind.Allow
+            ? Candidate.CompleteAsync(candidate, succeeded: enforced.Kind != DecisionKind.NeedsApproval, CancellationToken.None)
+            : ValueTask.CompletedTask;
+
+    /// <summary>Pairs approvals asked on both sides and reports a disagreement.</summary>
+    private void Compare(PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, Decision enforced, Decision candidate)
+    {
         if (enforced.Kind == DecisionKind.NeedsApproval && candidate.Kind == DecisionKind.NeedsApproval)
         {
             RememberApproval(enforced.Approval!, candidate.Approval!);
@@ -269,25 +249,6 @@ public sealed class ShadowPolicyEvaluator
         {
             Report(identity, tool, args, dictionary, enforced, candidate);
         }
-
-        if (candidate.Reservation is null)
-        {
-            return enforced;
-        }
-
-        if (enforced.Kind == DecisionKind.NeedsApproval)
-        {
-            giveBack = candidate;
-            return enforced;
-        }
-
-        // The candidate reserved quota that Complete must settle. A decision with a reservation is unique to its call;
-        // a prebuilt one (an allow without counters, a denial) is shared, so the call gets its own copy to key on.
-        var returned = enforced.Reservation is not null
-            ? enforced
-            : new Decision(enforced.Kind, enforced.Reason, enforced.Rule, enforced.PolicyVersion, enforced.RetryAfter, enforced.Approval, null, enforced.IsUnenforced);
-        _candidateReservations.AddOrUpdate(returned, candidate);
-        return returned;
     }
 
     private void Report(PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, Decision enforced, Decision candidate)

@@ -67,7 +67,7 @@ public sealed class ShadowPolicyEvaluatorTests
         {
             var before = seen.Count;
             var decision = shadow.Evaluate(Alice, calls[i].Tool, Args(calls[i].Args));
-            kinds.Add(decision.Kind);
+            kinds.Add(decision.Enforced.Kind);
             shadow.Complete(decision, succeeded: true);
             if (seen.Count > before && seen[^1].Candidate.Kind != DecisionKind.Allow)
             {
@@ -104,7 +104,7 @@ public sealed class ShadowPolicyEvaluatorTests
         for (var i = 0; i < 8; i++)
         {
             var decision = shadow.Evaluate(Alice, "get_sum", Args("{}"));
-            admitted += decision.IsAllowed ? 1 : 0;
+            admitted += decision.Enforced.IsAllowed ? 1 : 0;
             shadow.Complete(decision, succeeded: true);
         }
 
@@ -127,7 +127,7 @@ public sealed class ShadowPolicyEvaluatorTests
         for (var i = 0; i < 10; i++)
         {
             var decision = shadow.Evaluate(Alice, "t", Args("{}"));
-            Assert.True(decision.IsAllowed);
+            Assert.True(decision.Enforced.IsAllowed);
             shadow.Complete(decision, succeeded: false);
         }
 
@@ -137,7 +137,7 @@ public sealed class ShadowPolicyEvaluatorTests
         for (var i = 0; i < 3; i++)
         {
             var decision = shadow.Evaluate(Alice, "t", Args("{}"));
-            Assert.True(decision.IsAllowed);
+            Assert.True(decision.Enforced.IsAllowed);
             shadow.Complete(decision, succeeded: true);
         }
 
@@ -152,11 +152,11 @@ public sealed class ShadowPolicyEvaluatorTests
         var args = Args("""{"id": 7}""");
 
         var first = await shadow.EvaluateAsync(Alice, "delete", args, TestContext.Current.CancellationToken);
-        Assert.Equal(DecisionKind.NeedsApproval, first.Kind);
-        await shadow.ApproveAsync(first.Approval!, TestContext.Current.CancellationToken);
+        Assert.Equal(DecisionKind.NeedsApproval, first.Enforced.Kind);
+        await shadow.ApproveAsync(first.Enforced.Approval!, TestContext.Current.CancellationToken);
         var retried = await shadow.EvaluateAsync(Alice, "delete", args, TestContext.Current.CancellationToken);
 
-        Assert.Equal(DecisionKind.Allow, retried.Kind);
+        Assert.Equal(DecisionKind.Allow, retried.Enforced.Kind);
         Assert.Empty(seen);
     }
 
@@ -173,10 +173,10 @@ public sealed class ShadowPolicyEvaluatorTests
         var args = Args("""{"n": 1}""");
 
         var asked = await shadow.EvaluateAsync(Alice, "t", args, TestContext.Current.CancellationToken);
-        Assert.Equal(DecisionKind.NeedsApproval, asked.Kind);
-        await shadow.ApproveAsync(asked.Approval!, TestContext.Current.CancellationToken);
+        Assert.Equal(DecisionKind.NeedsApproval, asked.Enforced.Kind);
+        await shadow.ApproveAsync(asked.Enforced.Approval!, TestContext.Current.CancellationToken);
         var approved = await shadow.EvaluateAsync(Alice, "t", args, TestContext.Current.CancellationToken);
-        Assert.True(approved.IsAllowed);
+        Assert.True(approved.Enforced.IsAllowed);
         await shadow.CompleteAsync(approved, succeeded: true, TestContext.Current.CancellationToken);
 
         // One call ran, and the candidate counted it once: its one-a-minute limit was not already spent by the question.
@@ -237,8 +237,8 @@ public sealed class ShadowPolicyEvaluatorTests
 
         var decision = shadow.Evaluate(Alice, "status", Args("{}"));
 
-        Assert.Equal(DecisionKind.Deny, decision.Kind);
-        Assert.Equal(BuiltInRules.DefaultDeny, decision.Rule);
+        Assert.Equal(DecisionKind.Deny, decision.Enforced.Kind);
+        Assert.Equal(BuiltInRules.DefaultDeny, decision.Enforced.Rule);
     }
 
     [Fact]
