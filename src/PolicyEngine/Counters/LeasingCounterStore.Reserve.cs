@@ -1,0 +1,508 @@
+namespace PolicyEngine;
+
+// The leasing wrapper, part 2 of 4: a reservation that the hot path could not admit (no lease, an empty one, several
+// counters), and the refills that charge leases to the shared store.
+public sealed partial class LeasingCounterStore
+{
+    /// <summary>
+    /// How many times one reservation looks at its leases (others may drain a refill before it gets its share) before
+    /// it goes to the shared store directly, which is always exact.
+    /// </summary>
+    private const int MaxAttempts = 8;
+
+    /// <summary>What one look at the leases (or one refill) found.</summary>
+    private enum Step
+    {
+        /// <summary>Every counter had room; the amounts are taken.</summary>
+        Admitted,
+
+        /// <summary>A counter lacks room (or, after a refill, the shared store refused it).</summary>
+        Short,
+
+        /// <summary>This call cannot use leases (an out-of-order caller, another limit's lease): ask the shared store.</summary>
+        PassThrough,
+
+        /// <summary>Look again (a refill was merged or waited for, or a counter was swept meanwhile).</summary>
+        Retry,
+    }
+
+    /// <summary>
+    /// Reserves through the leases: takes from them when every counter has room, otherwise refills the first counter
+    /// that lacks room and looks again. Written once for both paths: <paramref name="synchronous"/> calls the shared
+    /// store's synchronous methods and waits by blocking, so nothing is awaited and the task is complete on return.
+    /// </summary>
+    private async ValueTask<CounterResult> ReserveSlow(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool synchronous, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        if (MakePlan(requests, nowMs) is not { } plan)
+        {
+            return await PassReserve(requests, now, synchronous, cancellationToken).ConfigureAwait(false);
+        }
+
+        CounterResult? refused = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            if (attempt > MaxAttempts || Volatile.Read(ref _disposed) != 0)
+            {
+                return await PassReserve(requests, now, synchronous, cancellationToken).ConfigureAwait(false);
+            }
+
+            List<CounterCharge>? returns = null;
+            var step = TakeLocal(plan, nowMs, ref returns, out var index, out var need);
+            if (returns is not null)
+            {
+                // Retired leases go back before anything is refilled: for a sliding window their units still count.
+                await Return(returns, now, synchronous, cancellationToken).ConfigureAwait(false);
+            }
+
+            switch (step)
+            {
+                case Step.Admitted:
+                    return CounterResult.Success(plan.Reservation());
+                case Step.PassThrough:
+                    return await PassReserve(requests, now, synchronous, cancellationToken).ConfigureAwait(false);
+                case Step.Retry:
+                    plan.Refresh(this, nowMs);
+                    continue;
+            }
+
+            if (refused is { } refusal)
+            {
+                // The shared store refused what this counter needed, and a second look found no refill by anyone else.
+                return refusal;
+            }
+
+            var (outcome, retryAfter) = await Refill(plan, index, need, now, nowMs, synchronous, cancellationToken).ConfigureAwait(false);
+            switch (outcome)
+            {
+                case Step.Admitted:
+                    return CounterResult.Success(plan.Reservation());
+                case Step.PassThrough:
+                    return await PassReserve(requests, now, synchronous, cancellationToken).ConfigureAwait(false);
+                case Step.Short:
+                    refused = CounterResult.Limited(index, retryAfter);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The shared store decides the whole call (no lease is used or charged).</summary>
+    private ValueTask<CounterResult> PassReserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool synchronous, CancellationToken cancellationToken) =>
+        synchronous ? new ValueTask<CounterResult>(_inner.Reserve(requests, now)) : _inner.ReserveAsync(requests, now, cancellationToken);
+
+    /// <summary>
+    /// The counters, slots and lock order of a call that leases can serve; <see langword="null"/> when it must go to
+    /// the shared store: no requests, a null key or negative amount (the shared store reports those), a counter named
+    /// twice, or a sliding window whose length is not a whole number of buckets.
+    /// </summary>
+    private Plan? MakePlan(IReadOnlyList<CounterRequest> requests, long nowMs)
+    {
+        var count = requests.Count;
+        if (count == 0)
+        {
+            return null;
+        }
+
+        var plan = new Plan(count);
+        for (var i = 0; i < count; i++)
+        {
+            var request = requests[i];
+            if (request.Key is null || request.Amount < 0)
+            {
+                return null;
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(plan.Requests[j].Key, request.Key, StringComparison.Ordinal))
+                {
+                    return null;
+                }
+            }
+
+            var slot = CounterSlot.For(request, nowMs);
+            if (!Leasable(slot))
+            {
+                return null;
+            }
+
+            plan.Requests[i] = request;
+            plan.Slots[i] = slot;
+        }
+
+        plan.Refresh(this, nowMs);
+        plan.SortLockOrder();
+        return plan;
+    }
+
+    /// <summary>
+    /// Whether a lease can serve calls of this slot exactly: fixed windows always; sliding windows when the window is
+    /// a whole number of buckets, so that every instant of one bucket reads from the same bucket (policy windows are
+    /// whole seconds, so always).
+    /// </summary>
+    private static bool Leasable(in CounterSlot slot) => slot.BucketLength == slot.WindowLength || slot.WindowLength % slot.BucketLength == 0;
+
+    /// <summary>The counter of <paramref name="key"/>, created when missing (and then the idle sweep is armed).</summary>
+    private Counter CounterOf(string key, long nowMs)
+    {
+        if (_counters.TryGetValue(key, out var counter))
+        {
+            return counter;
+        }
+
+        counter = _counters.GetOrAdd(key, static _ => new Counter());
+        Arm(CounterSlot.SaturatingAdd(nowMs, _lifetimeMs));
+        return counter;
+    }
+
+    /// <summary>
+    /// One look at the leases, with every counter of the call locked (in key order, so two calls never deadlock):
+    /// retires leases the call has outgrown (a newer bucket, or past their lifetime) into <paramref name="returns"/>,
+    /// and takes every amount when every lease has room. Otherwise names the first counter short of room and what it
+    /// still needs (its amount less what its lease holds).
+    /// </summary>
+    private Step TakeLocal(Plan plan, long nowMs, ref List<CounterCharge>? returns, out int shortIndex, out long need)
+    {
+        shortIndex = -1;
+        need = 0;
+        var count = plan.Count;
+        var locked = 0;
+        try
+        {
+            for (; locked < count; locked++)
+            {
+                Monitor.Enter(plan.Counters[plan.Order[locked]]);
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                var counter = plan.Counters[i];
+                if (counter.Dead)
+                {
+                    return Step.Retry;
+                }
+
+                ref readonly var slot = ref plan.Slots[i];
+                var lease = counter.Lease;
+                if (lease is not null)
+                {
+                    if (!lease.SameLimit(slot))
+                    {
+                        // Another limit (another max or algorithm on the same key) holds the key's lease until its deadline.
+                        if (nowMs < lease.DeadlineMs)
+                        {
+                            return Step.PassThrough;
+                        }
+
+                        Retire(counter, lease, ref returns);
+                        lease = null;
+                    }
+                    else if (slot.BucketStart < lease.BucketStart)
+                    {
+                        // Stamped before the lease's bucket (an out-of-order caller): the shared store decides it.
+                        return Step.PassThrough;
+                    }
+                    else if (!lease.Serves(slot) || nowMs >= lease.LifetimeEnd)
+                    {
+                        Retire(counter, lease, ref returns);
+                        lease = null;
+                    }
+                }
+
+                var amount = plan.Requests[i].Amount;
+                var room = lease?.Remaining ?? 0;
+                if (amount > room && shortIndex < 0)
+                {
+                    shortIndex = i;
+                    need = amount - room;
+                }
+            }
+
+            if (shortIndex >= 0)
+            {
+                return Step.Short;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                var amount = plan.Requests[i].Amount;
+                if (amount > 0)
+                {
+                    var lease = plan.Counters[i].Lease!;
+                    lease.Remaining -= amount;
+                    plan.Taken[i] = lease;
+                }
+            }
+
+            return Step.Admitted;
+        }
+        finally
+        {
+            for (var i = locked - 1; i >= 0; i--)
+            {
+                Monitor.Exit(plan.Counters[plan.Order[i]]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Charges a lease for counter <paramref name="index"/> to the shared store: asks for the planned size and halves it
+    /// on refusal down to <paramref name="need"/>; merges what it got into the counter's lease. One refill per counter
+    /// is in flight at a time (others wait for it and look again), except when the counter is exhausted: then every
+    /// caller asks for its own minimum at once, as it would without leasing. A one-counter call takes its amount as the
+    /// refill is merged (<see cref="Step.Admitted"/>); <see cref="Step.Short"/> carries the shared store's retry-after.
+    /// </summary>
+    private async ValueTask<(Step Step, TimeSpan RetryAfter)> Refill(Plan plan, int index, long need, DateTimeOffset now, long nowMs, bool synchronous, CancellationToken cancellationToken)
+    {
+        var counter = plan.Counters[index];
+        var request = plan.Requests[index];
+        var slot = plan.Slots[index];
+        var cap = Cap(request.Max, need);
+        TaskCompletionSource? wait = null;
+        TaskCompletionSource? mine = null;
+        long first;
+        lock (counter)
+        {
+            if (counter.Dead)
+            {
+                return (Step.Retry, default);
+            }
+
+            if (!counter.PlanRefill(slot, need, cap, out first))
+            {
+                if (counter.Refill is { } inFlight)
+                {
+                    wait = inFlight;
+                }
+                else
+                {
+                    counter.Refill = mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+            }
+        }
+
+        if (wait is not null)
+        {
+            if (synchronous)
+            {
+                wait.Task.Wait(cancellationToken);
+            }
+            else
+            {
+                await wait.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return (Step.Retry, default);
+        }
+
+        try
+        {
+            var one = new CounterRequest[1];
+            var size = first;
+            CounterResult result;
+            while (true)
+            {
+                one[0] = request with { Amount = size };
+                result = synchronous ? _inner.Reserve(one, now) : await _inner.ReserveAsync(one, now, cancellationToken).ConfigureAwait(false);
+                if (result.Admitted)
+                {
+                    break;
+                }
+
+                if (size <= need)
+                {
+                    lock (counter)
+                    {
+                        counter.NoteRefused(slot, need);
+                    }
+
+                    return (Step.Short, result.RetryAfter);
+                }
+
+                size = Math.Max(need, size / 2);
+            }
+
+            if (result.Reservation is not { } charged || charged.Charges is not [var charge]
+                || !string.Equals(charge.Key, request.Key, StringComparison.Ordinal) || charge.Amount != size
+                || charge.WindowStart != slot.BucketStart || charge.WindowEnd != slot.ExpiresAt)
+            {
+                // The shared store charged something other than the bucket this wrapper computed (a store with its own
+                // window arithmetic): never lease it, give it back, and let the shared store decide the call.
+                if (result.Reservation is { } other)
+                {
+                    await ReturnReservation(other, now, synchronous, cancellationToken).ConfigureAwait(false);
+                }
+
+                return (Step.PassThrough, default);
+            }
+
+            List<CounterCharge>? returns = null;
+            long orphan;
+            bool took;
+            lock (counter)
+            {
+                counter.NoteLeased(first, size, cap);
+                (orphan, took) = Merge(counter, plan, index, size, nowMs, ref returns);
+                if (mine is not null && ReferenceEquals(counter.Refill, mine))
+                {
+                    counter.Refill = null;
+                }
+            }
+
+            // Waiters may look at the merged lease now; the returns below need not hold them up.
+            mine?.TrySetResult();
+            if (orphan > 0)
+            {
+                (returns ??= []).Add(new CounterCharge(request.Key, orphan, slot.BucketStart, slot.ExpiresAt));
+            }
+
+            if (returns is not null)
+            {
+                await Return(returns, now, synchronous, cancellationToken).ConfigureAwait(false);
+            }
+
+            return (took ? Step.Admitted : orphan > 0 ? Step.PassThrough : Step.Retry, default);
+        }
+        finally
+        {
+            if (mine is not null && !mine.Task.IsCompleted)
+            {
+                lock (counter)
+                {
+                    if (ReferenceEquals(counter.Refill, mine))
+                    {
+                        counter.Refill = null;
+                    }
+                }
+
+                mine.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// With the counter locked: adds <paramref name="size"/> freshly charged units to its lease (a new lease when there
+    /// is none, or the old one was outgrown). Units that cannot join (the store is disposed, or a newer bucket's or
+    /// another limit's lease holds the key) are orphans: a one-counter call takes its own amount from them and the rest
+    /// goes back. A one-counter call takes its amount from the lease right away, so a refiller is never starved.
+    /// </summary>
+    private (long Orphan, bool Took) Merge(Counter counter, Plan plan, int index, long size, long nowMs, ref List<CounterCharge>? returns)
+    {
+        ref readonly var slot = ref plan.Slots[index];
+        var amount = plan.Requests[index].Amount;
+        var single = plan.Count == 1;
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return Orphaned(plan, size, amount, single);
+        }
+
+        var lease = counter.Lease;
+        if (lease is not null
+            && (lease.SameLimit(slot)
+                ? lease.BucketStart < slot.BucketStart || (lease.Serves(slot) && nowMs >= lease.LifetimeEnd)
+                : nowMs >= lease.DeadlineMs))
+        {
+            Retire(counter, lease, ref returns);
+            lease = null;
+        }
+
+        if (lease is null)
+        {
+            lease = counter.Lease = new Lease(counter, plan.Requests[index].Key, slot, nowMs, _lifetimeMs, size);
+            Arm(lease.DeadlineMs);
+        }
+        else if (lease.Serves(slot))
+        {
+            lease.Remaining = CounterSlot.SaturatingAdd(lease.Remaining, size);
+        }
+        else
+        {
+            return Orphaned(plan, size, amount, single);
+        }
+
+        if (single && lease.Remaining >= amount)
+        {
+            lease.Remaining -= amount;
+            plan.Taken[index] = lease;
+            return (0, true);
+        }
+
+        return (0, false);
+    }
+
+    /// <summary>Units charged for a bucket no lease can hold: a one-counter call that fits takes its amount from them.</summary>
+    private static (long Orphan, bool Took) Orphaned(Plan plan, long size, long amount, bool single) =>
+        single && size >= amount ? (size - amount, true) : (size, false);
+
+    /// <summary>The counters, slots and takings of one call (only the slow path builds one).</summary>
+    private sealed class Plan
+    {
+        public Plan(int count)
+        {
+            Requests = new CounterRequest[count];
+            Slots = new CounterSlot[count];
+            Counters = new Counter[count];
+            Order = new int[count];
+            Taken = new Lease?[count];
+        }
+
+        public int Count => Requests.Length;
+
+        public CounterRequest[] Requests { get; }
+
+        public CounterSlot[] Slots { get; }
+
+        public Counter[] Counters { get; }
+
+        /// <summary>Request indices in ordinal key order: the order their counters are locked in.</summary>
+        public int[] Order { get; }
+
+        /// <summary>The lease each amount was taken from (<see langword="null"/>: an amount of zero, or an orphan charge).</summary>
+        public Lease?[] Taken { get; }
+
+        /// <summary>Looks every counter up again (some may have been swept since).</summary>
+        public void Refresh(LeasingCounterStore store, long nowMs)
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                Counters[i] = store.CounterOf(Requests[i].Key, nowMs);
+            }
+        }
+
+        public void SortLockOrder()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                var current = i;
+                var j = i - 1;
+                while (j >= 0 && string.CompareOrdinal(Requests[Order[j]].Key, Requests[current].Key) > 0)
+                {
+                    Order[j + 1] = Order[j];
+                    j--;
+                }
+
+                Order[j + 1] = current;
+            }
+        }
+
+        /// <summary>The reservation of an admitted call: its charges, remembering the lease each came from.</summary>
+        public CounterReservation Reservation()
+        {
+            if (Count == 1)
+            {
+                var charge = Slots[0].ToCharge();
+                return Taken[0] is { } lease
+                    ? new CounterReservation(new LeasedCharges(charge, lease))
+                    : new CounterReservation([charge]);
+            }
+
+            var charges = new CounterCharge[Count];
+            for (var i = 0; i < Count; i++)
+            {
+                charges[i] = Slots[i].ToCharge();
+            }
+
+            return new CounterReservation(new LeasedCharges(charges, Taken));
+        }
+    }
+}
