@@ -11,8 +11,14 @@ public sealed partial class LeasingCounterStore
     /// </summary>
     private sealed class Counter
     {
-        /// <summary>The live lease, or <see langword="null"/>. A lease taken out of here is retired.</summary>
+        /// <summary>The live lease, or <see langword="null"/>. A lease taken out of here is retired (or becomes <see cref="Previous"/>).</summary>
         public Lease? Lease;
+
+        /// <summary>
+        /// A fixed-window lease whose window is over for the newest caller: it still admits callers stamped in that window
+        /// that arrive late (its units count for nothing else, so they are not returned).
+        /// </summary>
+        public Lease? Previous;
 
         /// <summary>The refill in flight (completed when it is merged or failed); others wait for it.</summary>
         public TaskCompletionSource? Refill;
@@ -23,6 +29,12 @@ public sealed partial class LeasingCounterStore
         /// <summary>The sweep keeps an idle counter (no lease) until then, so its sizing state is not forgotten early.</summary>
         public long KeepUntilMs = long.MinValue;
 
+        // The newest bucket seen for one limit (window, bucket length, max): a call stamped before it is out of order.
+        private long _seenWindow = -1;
+        private long _seenBucket = -1;
+        private long _seenMax;
+        private long _newestBucketStart = long.MinValue;
+
         // Sizing state, for one limit (window, bucket length, max) at a time: the next size to ask for, and whether
         // the shared store refused even the minimum (then refills ask for the minimum only, without waiting in line).
         private long _limitWindow = -1;
@@ -31,6 +43,30 @@ public sealed partial class LeasingCounterStore
         private long _sizedBucketStart = long.MinValue;
         private long _nextSize;
         private bool _exhausted;
+
+        /// <summary>
+        /// Records that a call of <paramref name="slot"/> arrived; <see langword="true"/> when it is stamped before the
+        /// newest bucket seen for its limit (an out-of-order caller).
+        /// </summary>
+        public bool Observe(in CounterSlot slot)
+        {
+            if (slot.WindowLength != _seenWindow || slot.BucketLength != _seenBucket || slot.Max != _seenMax)
+            {
+                _seenWindow = slot.WindowLength;
+                _seenBucket = slot.BucketLength;
+                _seenMax = slot.Max;
+                _newestBucketStart = slot.BucketStart;
+                return false;
+            }
+
+            if (slot.BucketStart < _newestBucketStart)
+            {
+                return true;
+            }
+
+            _newestBucketStart = slot.BucketStart;
+            return false;
+        }
 
         /// <summary>
         /// Chooses the first size of a refill for <paramref name="slot"/>: the minimum when the counter is exhausted
@@ -120,6 +156,12 @@ public sealed partial class LeasingCounterStore
 
         /// <summary>When the lease is retired at the latest: its bucket's end or its lifetime's, whichever is first.</summary>
         public long DeadlineMs { get; }
+
+        /// <summary>Whether this is a fixed window (one bucket as long as the window).</summary>
+        public bool IsFixed => BucketLength == WindowLength;
+
+        /// <summary>When its bucket (a fixed window: the window) ends.</summary>
+        public long BucketEnd => CounterSlot.SaturatingAdd(BucketStart, BucketLength);
 
         /// <summary>Units charged and not admitted (rolled-back units come back here while the lease is live).</summary>
         public long Remaining;

@@ -44,7 +44,8 @@ public sealed partial class LeasingCounterStore
         {
             if (attempt > MaxAttempts || Volatile.Read(ref _disposed) != 0)
             {
-                return await PassReserve(requests, now, synchronous, cancellationToken).ConfigureAwait(false);
+                // Others keep draining what refills bring in: let the shared store decide, leaving their leases alone.
+                return await PassReserve(requests, now, synchronous, cancellationToken, clean: false).ConfigureAwait(false);
             }
 
             List<CounterCharge>? returns = null;
@@ -86,9 +87,54 @@ public sealed partial class LeasingCounterStore
         }
     }
 
-    /// <summary>The shared store decides the whole call (no lease is used or charged).</summary>
-    private ValueTask<CounterResult> PassReserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool synchronous, CancellationToken cancellationToken) =>
-        synchronous ? new ValueTask<CounterResult>(_inner.Reserve(requests, now)) : _inner.ReserveAsync(requests, now, cancellationToken);
+    /// <summary>
+    /// The shared store decides the whole call (no lease is used or charged). With <paramref name="clean"/>, this host's
+    /// leases of the same limits holding units the call counts are retired and returned first, so that the shared store
+    /// does not refuse the call for units this host holds unused.
+    /// </summary>
+    private async ValueTask<CounterResult> PassReserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool synchronous, CancellationToken cancellationToken, bool clean = true)
+    {
+        if (clean && RetireCounted(requests, now.ToUnixTimeMilliseconds()) is { } returns)
+        {
+            await Return(returns, now, synchronous, cancellationToken).ConfigureAwait(false);
+        }
+
+        return synchronous ? _inner.Reserve(requests, now) : await _inner.ReserveAsync(requests, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Retires this host's leases (current or previous window) of the same limits as <paramref name="requests"/> whose
+    /// bucket those requests count (<see cref="CounterSlot.Counts"/>), for a call the shared store decides directly.
+    /// </summary>
+    private List<CounterCharge>? RetireCounted(IReadOnlyList<CounterRequest> requests, long nowMs)
+    {
+        List<CounterCharge>? returns = null;
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            if (request.Key is null || !_counters.TryGetValue(request.Key, out var counter))
+            {
+                continue;
+            }
+
+            var slot = CounterSlot.For(request, nowMs);
+            lock (counter)
+            {
+                if (counter.Lease is { } lease && lease.SameLimit(slot) && slot.Counts(lease.BucketStart))
+                {
+                    Retire(counter, lease, ref returns);
+                }
+
+                if (counter.Previous is { } previous && previous.SameLimit(slot) && slot.Counts(previous.BucketStart))
+                {
+                    // Its window is this (late) call's own, so the shared store still takes the units back.
+                    Retire(counter, previous, ref returns);
+                }
+            }
+        }
+
+        return returns;
+    }
 
     /// <summary>
     /// The counters, slots and lock order of a call that leases can serve; <see langword="null"/> when it must go to
@@ -157,9 +203,9 @@ public sealed partial class LeasingCounterStore
 
     /// <summary>
     /// One look at the leases, with every counter of the call locked (in key order, so two calls never deadlock):
-    /// retires leases the call has outgrown (a newer bucket, or past their lifetime) into <paramref name="returns"/>,
-    /// and takes every amount when every lease has room. Otherwise names the first counter short of room and what it
-    /// still needs (its amount less what its lease holds).
+    /// resolves each counter's lease (<see cref="Resolve"/>), and takes every amount when every lease has room.
+    /// Otherwise names the first counter short of room and what it still needs (its amount less what its lease holds).
+    /// A late caller that its window's previous lease cannot cover goes to the shared store.
     /// </summary>
     private Step TakeLocal(Plan plan, long nowMs, ref List<CounterCharge>? returns, out int shortIndex, out long need)
     {
@@ -174,47 +220,29 @@ public sealed partial class LeasingCounterStore
                 Monitor.Enter(plan.Counters[plan.Order[locked]]);
             }
 
+            if (ResolveAll(plan, nowMs, ref returns) is { } other)
+            {
+                return other;
+            }
+
             for (var i = 0; i < count; i++)
             {
-                var counter = plan.Counters[i];
-                if (counter.Dead)
+                var amount = plan.Requests[i].Amount;
+                var serving = plan.Serving[i];
+                var room = serving?.Remaining ?? 0;
+                if (amount > room)
                 {
-                    return Step.Retry;
-                }
-
-                ref readonly var slot = ref plan.Slots[i];
-                var lease = counter.Lease;
-                if (lease is not null)
-                {
-                    if (!lease.SameLimit(slot))
+                    if (serving is not null && ReferenceEquals(serving, plan.Counters[i].Previous))
                     {
-                        // Another limit (another max or algorithm on the same key) holds the key's lease until its deadline.
-                        if (nowMs < lease.DeadlineMs)
-                        {
-                            return Step.PassThrough;
-                        }
-
-                        Retire(counter, lease, ref returns);
-                        lease = null;
-                    }
-                    else if (slot.BucketStart < lease.BucketStart)
-                    {
-                        // Stamped before the lease's bucket (an out-of-order caller): the shared store decides it.
+                        // A late caller of a window that is over: no refill for it.
                         return Step.PassThrough;
                     }
-                    else if (!lease.Serves(slot) || nowMs >= lease.LifetimeEnd)
-                    {
-                        Retire(counter, lease, ref returns);
-                        lease = null;
-                    }
-                }
 
-                var amount = plan.Requests[i].Amount;
-                var room = lease?.Remaining ?? 0;
-                if (amount > room && shortIndex < 0)
-                {
-                    shortIndex = i;
-                    need = amount - room;
+                    if (shortIndex < 0)
+                    {
+                        shortIndex = i;
+                        need = amount - room;
+                    }
                 }
             }
 
@@ -228,7 +256,7 @@ public sealed partial class LeasingCounterStore
                 var amount = plan.Requests[i].Amount;
                 if (amount > 0)
                 {
-                    var lease = plan.Counters[i].Lease!;
+                    var lease = plan.Serving[i]!;
                     lease.Remaining -= amount;
                     plan.Taken[i] = lease;
                 }
@@ -243,6 +271,92 @@ public sealed partial class LeasingCounterStore
                 Monitor.Exit(plan.Counters[plan.Order[i]]);
             }
         }
+    }
+
+    /// <summary>
+    /// With every counter of the call locked: <see cref="Resolve"/>s each into <see cref="Plan.Serving"/>. Returns
+    /// <see langword="null"/> to go on, <see cref="Step.Retry"/> when a counter was swept meanwhile, or
+    /// <see cref="Step.PassThrough"/> when some counter cannot be served by a lease.
+    /// </summary>
+    private Step? ResolveAll(Plan plan, long nowMs, ref List<CounterCharge>? returns)
+    {
+        for (var i = 0; i < plan.Count; i++)
+        {
+            if (plan.Counters[i].Dead)
+            {
+                return Step.Retry;
+            }
+        }
+
+        for (var i = 0; i < plan.Count; i++)
+        {
+            if (!Resolve(plan.Counters[i], plan.Slots[i], nowMs, ref returns, out plan.Serving[i]))
+            {
+                return Step.PassThrough;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// With the counter locked: finds the lease that may admit a call of <paramref name="slot"/> (or none, when a refill
+    /// is needed), first putting away leases the call has outgrown:
+    /// a lease of this slot's bucket serves it until its lifetime ends (then it is retired);
+    /// a sliding-window lease of any other bucket is retired, its units returned, because they count for this call or
+    /// for newer ones (so a late caller is checked by the shared store against exactly what this host admitted);
+    /// a fixed-window lease of an older window becomes <see cref="Counter.Previous"/>, which keeps admitting late callers
+    /// stamped in its window; another limit's lease on the same key keeps the key until its deadline.
+    /// Returns <see langword="false"/> when the shared store must decide the call: another limit holds the key, or the
+    /// call is stamped before the newest bucket seen and no previous lease of its window serves it.
+    /// </summary>
+    private static bool Resolve(Counter counter, in CounterSlot slot, long nowMs, ref List<CounterCharge>? returns, out Lease? serving)
+    {
+        serving = null;
+        var late = counter.Observe(slot);
+        if (counter.Lease is { } lease)
+        {
+            if (!lease.SameLimit(slot))
+            {
+                if (nowMs < lease.DeadlineMs)
+                {
+                    return false;
+                }
+
+                Retire(counter, lease, ref returns);
+            }
+            else if (lease.Serves(slot))
+            {
+                if (nowMs < lease.LifetimeEnd)
+                {
+                    serving = lease;
+                    return true;
+                }
+
+                Retire(counter, lease, ref returns);
+            }
+            else if (!lease.IsFixed)
+            {
+                Retire(counter, lease, ref returns);
+            }
+            else if (slot.BucketStart > lease.BucketStart)
+            {
+                KeepAsPrevious(counter, lease);
+            }
+        }
+
+        if (!late)
+        {
+            return true;
+        }
+
+        if (counter.Previous is { } previous && previous.Serves(slot))
+        {
+            serving = previous;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -381,29 +495,21 @@ public sealed partial class LeasingCounterStore
     }
 
     /// <summary>
-    /// With the counter locked: adds <paramref name="size"/> freshly charged units to its lease (a new lease when there
-    /// is none, or the old one was outgrown). Units that cannot join (the store is disposed, or a newer bucket's or
-    /// another limit's lease holds the key) are orphans: a one-counter call takes its own amount from them and the rest
-    /// goes back. A one-counter call takes its amount from the lease right away, so a refiller is never starved.
+    /// With the counter locked: adds <paramref name="size"/> freshly charged units to the lease of their bucket (a new
+    /// lease when there is none; see <see cref="Resolve"/>). Units that cannot join (the store is disposed, another
+    /// limit's lease holds the key, or a newer caller has moved the counter past this bucket) are orphans: a
+    /// one-counter call takes its own amount from them and the rest goes back. A one-counter call takes its amount from
+    /// the lease right away, so a refiller is never starved by others.
     /// </summary>
     private (long Orphan, bool Took) Merge(Counter counter, Plan plan, int index, long size, long nowMs, ref List<CounterCharge>? returns)
     {
         ref readonly var slot = ref plan.Slots[index];
         var amount = plan.Requests[index].Amount;
         var single = plan.Count == 1;
-        if (Volatile.Read(ref _disposed) != 0)
+        if (Volatile.Read(ref _disposed) != 0 || !Resolve(counter, slot, nowMs, ref returns, out var lease)
+            || (lease is null && counter.Lease is not null) || (lease is not null && !ReferenceEquals(lease, counter.Lease)))
         {
             return Orphaned(plan, size, amount, single);
-        }
-
-        var lease = counter.Lease;
-        if (lease is not null
-            && (lease.SameLimit(slot)
-                ? lease.BucketStart < slot.BucketStart || (lease.Serves(slot) && nowMs >= lease.LifetimeEnd)
-                : nowMs >= lease.DeadlineMs))
-        {
-            Retire(counter, lease, ref returns);
-            lease = null;
         }
 
         if (lease is null)
@@ -411,13 +517,9 @@ public sealed partial class LeasingCounterStore
             lease = counter.Lease = new Lease(counter, plan.Requests[index].Key, slot, nowMs, _lifetimeMs, size);
             Arm(lease.DeadlineMs);
         }
-        else if (lease.Serves(slot))
-        {
-            lease.Remaining = CounterSlot.SaturatingAdd(lease.Remaining, size);
-        }
         else
         {
-            return Orphaned(plan, size, amount, single);
+            lease.Remaining = CounterSlot.SaturatingAdd(lease.Remaining, size);
         }
 
         if (single && lease.Remaining >= amount)
@@ -443,6 +545,7 @@ public sealed partial class LeasingCounterStore
             Slots = new CounterSlot[count];
             Counters = new Counter[count];
             Order = new int[count];
+            Serving = new Lease?[count];
             Taken = new Lease?[count];
         }
 
@@ -456,6 +559,9 @@ public sealed partial class LeasingCounterStore
 
         /// <summary>Request indices in ordinal key order: the order their counters are locked in.</summary>
         public int[] Order { get; }
+
+        /// <summary>The lease that may admit each counter, found by the last look (under the counters' locks).</summary>
+        public Lease?[] Serving { get; }
 
         /// <summary>The lease each amount was taken from (<see langword="null"/>: an amount of zero, or an orphan charge).</summary>
         public Lease?[] Taken { get; }

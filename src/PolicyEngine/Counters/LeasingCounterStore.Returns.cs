@@ -14,59 +14,47 @@ public sealed partial class LeasingCounterStore
     private long _armedForMs = long.MaxValue;
 
     /// <summary>
-    /// A peek counts what each lease holds as room, and asks the shared store (one call) only whether it has what the
+    /// A peek looks at the leases as a reservation would (putting away the same outgrown leases, so the two agree),
+    /// counts what each serving lease holds as room, and asks the shared store (one call) only whether it has what the
     /// leases lack. Calls that leases cannot serve are peeked at the shared store as they are.
     /// </summary>
     private async ValueTask<CounterResult> PeekCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool synchronous, CancellationToken cancellationToken)
     {
-        var count = requests.Count;
         var nowMs = now.ToUnixTimeMilliseconds();
+        var plan = MakePlan(requests, nowMs);
         List<CounterRequest>? lacking = null;
         List<int>? lackingIndex = null;
-        var passThrough = count == 0;
-        for (var i = 0; i < count && !passThrough; i++)
+        for (var attempt = 0; plan is not null; attempt++)
         {
-            var request = requests[i];
-            if (request.Key is null || request.Amount < 0)
+            List<CounterCharge>? returns = null;
+            var step = LookForPeek(plan, nowMs, ref returns, ref lacking, ref lackingIndex);
+            if (returns is not null)
             {
-                passThrough = true;
+                await Return(returns, now, synchronous, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (step is null)
+            {
                 break;
             }
 
-            for (var j = 0; j < i; j++)
+            if (step == Step.PassThrough || attempt >= MaxAttempts)
             {
-                passThrough |= string.Equals(requests[j].Key, request.Key, StringComparison.Ordinal);
-            }
-
-            var slot = CounterSlot.For(request, nowMs);
-            if (passThrough || !Leasable(slot))
-            {
-                passThrough = true;
+                plan = null;
                 break;
             }
 
-            long room = 0;
-            if (request.Amount > 0 && _counters.TryGetValue(request.Key, out var counter))
-            {
-                lock (counter)
-                {
-                    if (counter.Lease is { } lease)
-                    {
-                        passThrough = lease.SameLimit(slot) && slot.BucketStart < lease.BucketStart;
-                        room = lease.Serves(slot) && nowMs < lease.LifetimeEnd ? lease.Remaining : 0;
-                    }
-                }
-            }
-
-            if (request.Amount > room)
-            {
-                (lacking ??= []).Add(request with { Amount = request.Amount - room });
-                (lackingIndex ??= []).Add(i);
-            }
+            plan.Refresh(this, nowMs);
         }
 
-        if (passThrough)
+        if (plan is null)
         {
+            // As a reservation would, first give back this host's unused units that the call counts.
+            if (RetireCounted(requests, nowMs) is { } counted)
+            {
+                await Return(counted, now, synchronous, cancellationToken).ConfigureAwait(false);
+            }
+
             return synchronous ? _inner.Peek(requests, now) : await _inner.PeekAsync(requests, now, cancellationToken).ConfigureAwait(false);
         }
 
@@ -77,6 +65,54 @@ public sealed partial class LeasingCounterStore
 
         var result = synchronous ? _inner.Peek(lacking, now) : await _inner.PeekAsync(lacking, now, cancellationToken).ConfigureAwait(false);
         return result.Admitted ? CounterResult.Success(null) : CounterResult.Limited(lackingIndex![Math.Max(0, result.LimitingIndex)], result.RetryAfter);
+    }
+
+    /// <summary>
+    /// With every counter of the call locked: resolves the leases as <see cref="TakeLocal"/> does and lists, for each
+    /// counter short of room, what it lacks. Returns <see langword="null"/> when done, else <see cref="Step.Retry"/> or
+    /// <see cref="Step.PassThrough"/>.
+    /// </summary>
+    private Step? LookForPeek(Plan plan, long nowMs, ref List<CounterCharge>? returns, ref List<CounterRequest>? lacking, ref List<int>? lackingIndex)
+    {
+        var locked = 0;
+        try
+        {
+            for (; locked < plan.Count; locked++)
+            {
+                Monitor.Enter(plan.Counters[plan.Order[locked]]);
+            }
+
+            if (ResolveAll(plan, nowMs, ref returns) is { } other)
+            {
+                return other;
+            }
+
+            for (var i = 0; i < plan.Count; i++)
+            {
+                var request = plan.Requests[i];
+                var serving = plan.Serving[i];
+                var room = serving?.Remaining ?? 0;
+                if (request.Amount > room)
+                {
+                    if (serving is not null && ReferenceEquals(serving, plan.Counters[i].Previous))
+                    {
+                        return Step.PassThrough;
+                    }
+
+                    (lacking ??= []).Add(request with { Amount = request.Amount - room });
+                    (lackingIndex ??= []).Add(i);
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            for (var i = locked - 1; i >= 0; i--)
+            {
+                Monitor.Exit(plan.Counters[plan.Order[i]]);
+            }
+        }
     }
 
     /// <summary>
@@ -144,9 +180,39 @@ public sealed partial class LeasingCounterStore
             counter.Lease = null;
         }
 
+        if (ReferenceEquals(counter.Previous, lease))
+        {
+            counter.Previous = null;
+        }
+
         if (lease.Remaining > 0)
         {
             (returns ??= []).Add(lease.Charge(lease.Remaining));
+        }
+    }
+
+    /// <summary>
+    /// With the counter locked: a fixed-window lease whose window is over for the newest caller becomes the counter's
+    /// <see cref="Counter.Previous"/> (dropping an older one). Its units are not returned: they count for no other window.
+    /// </summary>
+    private static void KeepAsPrevious(Counter counter, Lease lease)
+    {
+        DropPrevious(counter);
+        if (ReferenceEquals(counter.Lease, lease))
+        {
+            counter.Lease = null;
+        }
+
+        counter.Previous = lease;
+    }
+
+    /// <summary>With the counter locked: forgets the previous window's lease (rollbacks of it then go to the shared store).</summary>
+    private static void DropPrevious(Counter counter)
+    {
+        if (counter.Previous is { } previous)
+        {
+            previous.Retired = true;
+            counter.Previous = null;
         }
     }
 
@@ -162,6 +228,8 @@ public sealed partial class LeasingCounterStore
                 {
                     Retire(counter, lease, ref returns);
                 }
+
+                DropPrevious(counter);
             }
         }
 
@@ -254,10 +322,34 @@ public sealed partial class LeasingCounterStore
                         if (nowMs < lease.DeadlineMs)
                         {
                             next = Math.Min(next, lease.DeadlineMs);
-                            continue;
                         }
+                        else if (lease.IsFixed && nowMs >= lease.BucketEnd)
+                        {
+                            KeepAsPrevious(counter, lease);
+                        }
+                        else
+                        {
+                            Retire(counter, lease, ref returns);
+                        }
+                    }
 
-                        Retire(counter, lease, ref returns);
+                    if (counter.Previous is { } previous)
+                    {
+                        // Late callers of a window that is over are served for a window (at most a lifetime) longer.
+                        var keepUntil = CounterSlot.SaturatingAdd(previous.BucketEnd, Math.Min(previous.WindowLength, _lifetimeMs));
+                        if (nowMs >= keepUntil)
+                        {
+                            DropPrevious(counter);
+                        }
+                        else
+                        {
+                            next = Math.Min(next, keepUntil);
+                        }
+                    }
+
+                    if (counter.Lease is not null || counter.Previous is not null)
+                    {
+                        continue;
                     }
 
                     if (counter.Refill is null && nowMs >= counter.KeepUntilMs)
