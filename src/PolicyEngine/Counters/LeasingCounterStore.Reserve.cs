@@ -10,6 +10,9 @@ public sealed partial class LeasingCounterStore
     /// </summary>
     private const int MaxAttempts = 8;
 
+    /// <summary>How many other callers' refills one reservation waits for before it goes to the shared store directly.</summary>
+    private const int MaxWaits = 64;
+
     /// <summary>What one look at the leases (or one refill) found.</summary>
     private enum Step
     {
@@ -22,8 +25,11 @@ public sealed partial class LeasingCounterStore
         /// <summary>This call cannot use leases (an out-of-order caller, another limit's lease): ask the shared store.</summary>
         PassThrough,
 
-        /// <summary>Look again (a refill was merged or waited for, or a counter was swept meanwhile).</summary>
+        /// <summary>Look again (a refill was merged, or a counter was swept meanwhile).</summary>
         Retry,
+
+        /// <summary>Look again after waiting for another caller's refill (progress by others: not an attempt of one's own).</summary>
+        Waited,
     }
 
     /// <summary>
@@ -40,9 +46,10 @@ public sealed partial class LeasingCounterStore
         }
 
         CounterResult? refused = null;
+        var waits = 0;
         for (var attempt = 0; ; attempt++)
         {
-            if (attempt > MaxAttempts || Volatile.Read(ref _disposed) != 0)
+            if (attempt > MaxAttempts || waits > MaxWaits || Volatile.Read(ref _disposed) != 0)
             {
                 // Others keep draining what refills bring in: let the shared store decide, leaving their leases alone.
                 return await PassReserve(requests, now, synchronous, cancellationToken, clean: false).ConfigureAwait(false);
@@ -82,6 +89,11 @@ public sealed partial class LeasingCounterStore
                     return await PassReserve(requests, now, synchronous, cancellationToken).ConfigureAwait(false);
                 case Step.Short:
                     refused = CounterResult.Limited(index, retryAfter);
+                    break;
+                case Step.Waited:
+                    // Another caller's refill landed (or failed, which makes refills concurrent): not this call's attempt.
+                    attempt--;
+                    waits++;
                     break;
             }
         }
@@ -406,7 +418,7 @@ public sealed partial class LeasingCounterStore
                 await wait.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            return (Step.Retry, default);
+            return (Step.Waited, default);
         }
 
         try

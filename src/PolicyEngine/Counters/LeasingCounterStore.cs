@@ -210,8 +210,11 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
         }
     }
 
-    /// <summary>Units this store holds unused for <paramref name="key"/> (for tests and diagnostics).</summary>
-    internal long Leased(string key)
+    /// <summary>
+    /// Units this store holds unused for <paramref name="key"/>, in its current lease and its previous window's lease,
+    /// counting only leases whose bucket start satisfies <paramref name="bucket"/> when given (for tests and diagnostics).
+    /// </summary>
+    internal long Leased(string key, Func<long, bool>? bucket = null)
     {
         if (!_counters.TryGetValue(key, out var counter))
         {
@@ -220,7 +223,16 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
 
         lock (counter)
         {
-            return counter.Lease?.Remaining ?? 0;
+            long held = 0;
+            foreach (var lease in (ReadOnlySpan<Lease?>)[counter.Lease, counter.Previous])
+            {
+                if (lease is not null && (bucket is null || bucket(lease.BucketStart)))
+                {
+                    held += lease.Remaining;
+                }
+            }
+
+            return held;
         }
     }
 
