@@ -26,8 +26,11 @@ public sealed partial class LeasingCounterStore
         /// <summary>Removed from the store by the sweep: look the key up again.</summary>
         public bool Dead;
 
-        /// <summary>The sweep keeps an idle counter (no lease) until then, so its sizing state is not forgotten early.</summary>
-        public long KeepUntilMs = long.MinValue;
+        /// <summary>
+        /// The sweep keeps an idle counter (no lease) until then (on the timer's clock), so its sizing state is not
+        /// forgotten early.
+        /// </summary>
+        public long KeepUntilTimerMs = long.MinValue;
 
         // The newest bucket seen for one limit (window, bucket length, max): a call stamped before it is out of order.
         private long _seenWindow = -1;
@@ -92,13 +95,14 @@ public sealed partial class LeasingCounterStore
         }
 
         /// <summary>The shared store refused even <paramref name="need"/>: ask for the minimum until it gives some.</summary>
-        public void NoteRefused(in CounterSlot slot, long need)
+        public void NoteRefused(in CounterSlot slot, long need, long nowMs, long timerNowMs)
         {
             _exhausted = true;
             _nextSize = need;
 
             // Remember it until the window (fixed) or one window (sliding) is over, through idle sweeps.
-            KeepUntilMs = Math.Max(KeepUntilMs, CounterSlot.SaturatingAdd(slot.BucketStart, slot.WindowLength));
+            var keepFor = Math.Max(0, CounterSlot.SaturatingAdd(slot.BucketStart, slot.WindowLength) - nowMs);
+            KeepUntilTimerMs = Math.Max(KeepUntilTimerMs, CounterSlot.SaturatingAdd(timerNowMs, keepFor));
         }
 
         /// <summary>
@@ -118,8 +122,10 @@ public sealed partial class LeasingCounterStore
     /// </summary>
     private sealed class Lease
     {
-        public Lease(Counter owner, string key, in CounterSlot slot, long createdMs, long lifetimeMs, long units)
+        public Lease(Counter owner, string key, in CounterSlot slot, long createdMs, long createdTimerMs, long lifetimeMs, long units)
         {
+            CreatedMs = createdMs;
+            CreatedTimerMs = createdTimerMs;
             Owner = owner;
             Key = key;
             BucketStart = slot.BucketStart;
@@ -130,8 +136,18 @@ public sealed partial class LeasingCounterStore
             ExpiresAt = slot.ExpiresAt;
             LifetimeEnd = CounterSlot.SaturatingAdd(createdMs, lifetimeMs);
             DeadlineMs = Math.Min(LifetimeEnd, CounterSlot.SaturatingAdd(BucketStart, BucketLength));
+            DeadlineTimerMs = OnTimerClock(DeadlineMs);
             Remaining = units;
         }
+
+        /// <summary>When it was charged, on the calls' clock (the <c>now</c> the evaluator passed).</summary>
+        public long CreatedMs { get; }
+
+        /// <summary>When it was charged, on the timer's clock (the store's <see cref="TimeProvider"/>).</summary>
+        public long CreatedTimerMs { get; }
+
+        /// <summary><see cref="DeadlineMs"/> on the timer's clock.</summary>
+        public long DeadlineTimerMs { get; }
 
         /// <summary>The counter whose lock guards this lease.</summary>
         public Counter Owner { get; }
@@ -175,8 +191,20 @@ public sealed partial class LeasingCounterStore
         /// </summary>
         public bool Serves(in CounterSlot slot) => slot.BucketStart == BucketStart && slot.ReadFrom == ReadFrom && SameLimit(slot);
 
+        /// <summary>Whether <paramref name="other"/> is a lease of the same limit.</summary>
+        public bool SameLimit(Lease other) => other.BucketLength == BucketLength && other.WindowLength == WindowLength && other.Max == Max;
+
         /// <summary>Whether <paramref name="slot"/> belongs to the same limit (window, bucket length and max).</summary>
         public bool SameLimit(in CounterSlot slot) => slot.BucketLength == BucketLength && slot.WindowLength == WindowLength && slot.Max == Max;
+
+        /// <summary>
+        /// An instant of the calls' clock on the timer's clock: the two may differ by any offset (an evaluator on virtual
+        /// time), so the timer measures from the instant the lease was charged, as read on both.
+        /// </summary>
+        public long OnTimerClock(long callMs) => CounterSlot.SaturatingAdd(CreatedTimerMs, Math.Max(0, callMs - CreatedMs));
+
+        /// <summary>The calls' clock estimated from the timer's: the lease's creation plus the time elapsed since.</summary>
+        public long OnCallClock(long timerMs) => CounterSlot.SaturatingAdd(CreatedMs, Math.Max(0, timerMs - CreatedTimerMs));
 
         /// <summary>The charge that returns <paramref name="units"/> of this lease to the shared store.</summary>
         public CounterCharge Charge(long units) => new(Key, units, BucketStart, ExpiresAt);

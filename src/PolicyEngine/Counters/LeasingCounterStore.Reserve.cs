@@ -70,7 +70,7 @@ public sealed partial class LeasingCounterStore
                 case Step.PassThrough:
                     return await PassReserve(requests, now, synchronous, cancellationToken).ConfigureAwait(false);
                 case Step.Retry:
-                    plan.Refresh(this, nowMs);
+                    plan.Refresh(this);
                     continue;
             }
 
@@ -188,7 +188,7 @@ public sealed partial class LeasingCounterStore
             plan.Slots[i] = slot;
         }
 
-        plan.Refresh(this, nowMs);
+        plan.Refresh(this);
         plan.SortLockOrder();
         return plan;
     }
@@ -201,7 +201,7 @@ public sealed partial class LeasingCounterStore
     private static bool Leasable(in CounterSlot slot) => slot.BucketLength == slot.WindowLength || slot.WindowLength % slot.BucketLength == 0;
 
     /// <summary>The counter of <paramref name="key"/>, created when missing (and then the idle sweep is armed).</summary>
-    private Counter CounterOf(string key, long nowMs)
+    private Counter CounterOf(string key)
     {
         if (_counters.TryGetValue(key, out var counter))
         {
@@ -209,7 +209,7 @@ public sealed partial class LeasingCounterStore
         }
 
         counter = _counters.GetOrAdd(key, static _ => new Counter());
-        Arm(CounterSlot.SaturatingAdd(nowMs, _lifetimeMs));
+        Arm(CounterSlot.SaturatingAdd(TimerNowMs(), _lifetimeMs));
         return counter;
     }
 
@@ -319,8 +319,9 @@ public sealed partial class LeasingCounterStore
     /// for newer ones (so a late caller is checked by the shared store against exactly what this host admitted);
     /// a fixed-window lease of an older window becomes <see cref="Counter.Previous"/>, which keeps admitting late callers
     /// stamped in its window; another limit's lease on the same key keeps the key until its deadline.
-    /// Returns <see langword="false"/> when the shared store must decide the call: another limit holds the key, or the
-    /// call is stamped before the newest bucket seen and no previous lease of its window serves it.
+    /// A call stamped in the previous lease's window is served by it. Returns <see langword="false"/> when the shared
+    /// store must decide the call: another limit holds the key, or the call is stamped before the newest bucket seen and
+    /// no previous lease of its window serves it.
     /// </summary>
     private static bool Resolve(Counter counter, in CounterSlot slot, long nowMs, ref List<CounterCharge>? returns, out Lease? serving)
     {
@@ -357,18 +358,15 @@ public sealed partial class LeasingCounterStore
             }
         }
 
-        if (!late)
-        {
-            return true;
-        }
-
         if (counter.Previous is { } previous && previous.Serves(slot))
         {
+            // A caller stamped in the window the previous lease was charged to (late, or still in it when the timer put
+            // the lease away): only that lease may serve it, so no second lease of one window is ever charged.
             serving = previous;
             return true;
         }
 
-        return false;
+        return !late;
     }
 
     /// <summary>
@@ -437,9 +435,10 @@ public sealed partial class LeasingCounterStore
 
                 if (size <= need)
                 {
+                    var timerNowMs = TimerNowMs();
                     lock (counter)
                     {
-                        counter.NoteRefused(slot, need);
+                        counter.NoteRefused(slot, need, nowMs, timerNowMs);
                     }
 
                     return (Step.Short, result.RetryAfter);
@@ -526,8 +525,8 @@ public sealed partial class LeasingCounterStore
 
         if (lease is null)
         {
-            lease = counter.Lease = new Lease(counter, plan.Requests[index].Key, slot, nowMs, _lifetimeMs, size);
-            Arm(lease.DeadlineMs);
+            lease = counter.Lease = new Lease(counter, plan.Requests[index].Key, slot, nowMs, TimerNowMs(), _lifetimeMs, size);
+            Arm(lease.DeadlineTimerMs);
         }
         else
         {
@@ -579,11 +578,11 @@ public sealed partial class LeasingCounterStore
         public Lease?[] Taken { get; }
 
         /// <summary>Looks every counter up again (some may have been swept since).</summary>
-        public void Refresh(LeasingCounterStore store, long nowMs)
+        public void Refresh(LeasingCounterStore store)
         {
             for (var i = 0; i < Count; i++)
             {
-                Counters[i] = store.CounterOf(Requests[i].Key, nowMs);
+                Counters[i] = store.CounterOf(Requests[i].Key);
             }
         }
 

@@ -44,7 +44,7 @@ public sealed partial class LeasingCounterStore
                 break;
             }
 
-            plan.Refresh(this, nowMs);
+            plan.Refresh(this);
         }
 
         if (plan is null)
@@ -197,6 +197,13 @@ public sealed partial class LeasingCounterStore
     /// </summary>
     private static void KeepAsPrevious(Counter counter, Lease lease)
     {
+        if (counter.Previous is { } older && older.BucketStart == lease.BucketStart && older.SameLimit(lease))
+        {
+            // Two leases of one window (not expected: Resolve serves that window from the previous one): keep every unit.
+            lease.Remaining = CounterSlot.SaturatingAdd(lease.Remaining, older.Remaining);
+            older.Remaining = 0;
+        }
+
         DropPrevious(counter);
         if (ReferenceEquals(counter.Lease, lease))
         {
@@ -216,9 +223,27 @@ public sealed partial class LeasingCounterStore
         }
     }
 
-    /// <summary>Retires every lease (on dispose).</summary>
-    private List<CounterCharge>? RetireAll()
+    /// <summary>
+    /// With the counter locked: retires <paramref name="lease"/> on the timer's initiative, at <paramref name="callNowMs"/>
+    /// (its estimate of the calls' clock); its units are returned unless their bucket no longer counts by then.
+    /// <paramref name="returnAtMs"/> keeps the earliest such instant, at which one call returns all of them.
+    /// </summary>
+    private static void RetireAt(Counter counter, Lease lease, long callNowMs, ref List<CounterCharge>? returns, ref long returnAtMs)
     {
+        List<CounterCharge>? retired = null;
+        Retire(counter, lease, ref retired);
+        if (retired is not null && callNowMs < lease.ExpiresAt)
+        {
+            (returns ??= []).AddRange(retired);
+            returnAtMs = Math.Min(returnAtMs, callNowMs);
+        }
+    }
+
+    /// <summary>Retires every lease (on dispose); <paramref name="returnAtMs"/> is the instant to return the units at.</summary>
+    private List<CounterCharge>? RetireAll(out long returnAtMs)
+    {
+        var timerNowMs = TimerNowMs();
+        returnAtMs = long.MaxValue;
         List<CounterCharge>? returns = null;
         foreach (var (_, counter) in _counters)
         {
@@ -226,7 +251,7 @@ public sealed partial class LeasingCounterStore
             {
                 if (counter.Lease is { } lease)
                 {
-                    Retire(counter, lease, ref returns);
+                    RetireAt(counter, lease, lease.OnCallClock(timerNowMs), ref returns, ref returnAtMs);
                 }
 
                 DropPrevious(counter);
@@ -236,10 +261,16 @@ public sealed partial class LeasingCounterStore
         return returns;
     }
 
+    /// <summary>The timer's clock (the store's <see cref="TimeProvider"/>) in Unix milliseconds.</summary>
+    private long TimerNowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
     /// <summary>
-    /// Gives unused units back to the shared store in one call (charges whose bucket no longer counts are skipped: the
-    /// shared store would ignore them). A failure is swallowed: the units then stay charged until their window ends,
-    /// which can only refuse calls, never admit too many.
+    /// Gives unused units back to the shared store in one call. Charges whose bucket no longer counts at
+    /// <paramref name="now"/> are skipped (the round trip would change nothing). The call is made at the earliest bucket
+    /// start of the rest, not at <paramref name="now"/>: these units were never admitted, so taking them back from
+    /// their own bucket is right at any time, and a store that leaves windows that are over alone (as rollbacks of
+    /// admitted calls must) still takes them. A failure is swallowed: the units then stay charged until their window
+    /// ends, which can only refuse calls, never admit too many.
     /// </summary>
     private async ValueTask Return(List<CounterCharge> charges, DateTimeOffset now, bool synchronous, CancellationToken cancellationToken)
     {
@@ -250,7 +281,13 @@ public sealed partial class LeasingCounterStore
             return;
         }
 
-        await ReturnReservation(new CounterReservation(charges), now, synchronous, cancellationToken).ConfigureAwait(false);
+        var at = long.MaxValue;
+        foreach (var charge in charges)
+        {
+            at = Math.Min(at, charge.WindowStart);
+        }
+
+        await ReturnReservation(new CounterReservation(charges), DateTimeOffset.FromUnixTimeMilliseconds(at), synchronous, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask ReturnReservation(CounterReservation reservation, DateTimeOffset now, bool synchronous, CancellationToken cancellationToken)
@@ -266,26 +303,25 @@ public sealed partial class LeasingCounterStore
     }
 
     /// <summary>
-    /// Arms the timer for <paramref name="deadlineMs"/> (on the calls' clock) unless it is armed earlier already; the
-    /// delay is kept between <see cref="MinSweepIntervalMs"/> and the lease lifetime, so a timer clock that differs
-    /// from the calls' clock still sweeps at least once per lifetime.
+    /// Arms the timer for <paramref name="timerDeadlineMs"/> (on its own clock) unless it is armed earlier already; the
+    /// delay is kept between <see cref="MinSweepIntervalMs"/> and the lease lifetime.
     /// </summary>
-    private void Arm(long deadlineMs)
+    private void Arm(long timerDeadlineMs)
     {
-        if (deadlineMs >= Volatile.Read(ref _armedForMs))
+        if (timerDeadlineMs >= Volatile.Read(ref _armedForMs))
         {
             return;
         }
 
         lock (_timerLock)
         {
-            if (deadlineMs >= _armedForMs || Volatile.Read(ref _disposed) != 0)
+            if (timerDeadlineMs >= _armedForMs || Volatile.Read(ref _disposed) != 0)
             {
                 return;
             }
 
-            _armedForMs = deadlineMs;
-            var due = Math.Max(MinSweepIntervalMs, Math.Min(deadlineMs - _time.GetUtcNow().ToUnixTimeMilliseconds(), _lifetimeMs));
+            _armedForMs = timerDeadlineMs;
+            var due = Math.Max(MinSweepIntervalMs, Math.Min(timerDeadlineMs - TimerNowMs(), _lifetimeMs));
             _timer.Change(TimeSpan.FromMilliseconds(due), Timeout.InfiniteTimeSpan);
         }
     }
@@ -302,15 +338,17 @@ public sealed partial class LeasingCounterStore
 
     /// <summary>
     /// The timer's work: retires every lease past its deadline (its bucket ended or its lifetime did) and returns the
-    /// unused units, forgets idle counters, and arms the timer for the next deadline.
+    /// unused units, forgets previous windows' leases and idle counters, and arms the timer for the next deadline. It
+    /// works on its own clock, measuring from when each lease was charged, so an evaluator on another clock (virtual
+    /// time) does not make it retire leases early or late; returns are made at the lease's estimated call-clock instant.
     /// </summary>
     private async Task SweepAsync()
     {
         try
         {
-            var now = _time.GetUtcNow();
-            var nowMs = now.ToUnixTimeMilliseconds();
+            var timerNowMs = TimerNowMs();
             List<CounterCharge>? returns = null;
+            var returnAtMs = long.MaxValue;
             var next = long.MaxValue;
             foreach (var pair in _counters)
             {
@@ -319,25 +357,26 @@ public sealed partial class LeasingCounterStore
                 {
                     if (counter.Lease is { } lease)
                     {
-                        if (nowMs < lease.DeadlineMs)
+                        var callNowMs = lease.OnCallClock(timerNowMs);
+                        if (timerNowMs < lease.DeadlineTimerMs)
                         {
-                            next = Math.Min(next, lease.DeadlineMs);
+                            next = Math.Min(next, lease.DeadlineTimerMs);
                         }
-                        else if (lease.IsFixed && nowMs >= lease.BucketEnd)
+                        else if (lease.IsFixed && callNowMs >= lease.BucketEnd)
                         {
                             KeepAsPrevious(counter, lease);
                         }
                         else
                         {
-                            Retire(counter, lease, ref returns);
+                            RetireAt(counter, lease, callNowMs, ref returns, ref returnAtMs);
                         }
                     }
 
                     if (counter.Previous is { } previous)
                     {
                         // Late callers of a window that is over are served for a window (at most a lifetime) longer.
-                        var keepUntil = CounterSlot.SaturatingAdd(previous.BucketEnd, Math.Min(previous.WindowLength, _lifetimeMs));
-                        if (nowMs >= keepUntil)
+                        var keepUntil = previous.OnTimerClock(CounterSlot.SaturatingAdd(previous.BucketEnd, Math.Min(previous.WindowLength, _lifetimeMs)));
+                        if (timerNowMs >= keepUntil)
                         {
                             DropPrevious(counter);
                         }
@@ -352,14 +391,14 @@ public sealed partial class LeasingCounterStore
                         continue;
                     }
 
-                    if (counter.Refill is null && nowMs >= counter.KeepUntilMs)
+                    if (counter.Refill is null && timerNowMs >= counter.KeepUntilTimerMs)
                     {
                         counter.Dead = true;
                         _counters.TryRemove(pair);
                     }
                     else
                     {
-                        next = Math.Min(next, Math.Max(counter.KeepUntilMs, nowMs + MinSweepIntervalMs));
+                        next = Math.Min(next, Math.Max(counter.KeepUntilTimerMs, timerNowMs + MinSweepIntervalMs));
                     }
                 }
             }
@@ -371,7 +410,7 @@ public sealed partial class LeasingCounterStore
 
             if (returns is not null)
             {
-                await Return(returns, now, synchronous: false, CancellationToken.None).ConfigureAwait(false);
+                await Return(returns, DateTimeOffset.FromUnixTimeMilliseconds(returnAtMs), synchronous: false, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -56,8 +56,8 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
     /// <param name="inner">The shared store the leases are charged to.</param>
     /// <param name="options">Lease size, share and lifetime; validated and copied, so later changes have no effect.</param>
     /// <param name="timeProvider">
-    /// The clock of the timer that returns leases of quiet counters (default <see cref="TimeProvider.System"/>); pass
-    /// the evaluator's.
+    /// The clock of the timer that returns leases of quiet counters (default <see cref="TimeProvider.System"/>); tests
+    /// pass a fake one to run the timer.
     /// </param>
     /// <exception cref="ArgumentException">An option is out of range (every problem is named).</exception>
     public LeasingCounterStore(ICounterStore inner, LeasingCounterStoreOptions? options = null, TimeProvider? timeProvider = null)
@@ -177,9 +177,9 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
         }
 
         DisposeTimer();
-        if (RetireAll() is { } charges)
+        if (RetireAll(out var returnAtMs) is { } charges)
         {
-            var pending = Return(charges, _time.GetUtcNow(), synchronous: true, CancellationToken.None);
+            var pending = Return(charges, DateTimeOffset.FromUnixTimeMilliseconds(returnAtMs), synchronous: true, CancellationToken.None);
             Debug.Assert(pending.IsCompleted, "the synchronous path never awaits");
             pending.GetAwaiter().GetResult();
         }
@@ -195,9 +195,9 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
         }
 
         DisposeTimer();
-        if (RetireAll() is { } charges)
+        if (RetireAll(out var returnAtMs) is { } charges)
         {
-            await Return(charges, _time.GetUtcNow(), synchronous: false, CancellationToken.None).ConfigureAwait(false);
+            await Return(charges, DateTimeOffset.FromUnixTimeMilliseconds(returnAtMs), synchronous: false, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

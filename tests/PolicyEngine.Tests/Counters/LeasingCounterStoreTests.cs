@@ -288,6 +288,22 @@ public class LeasingCounterStoreTests
     }
 
     [Fact]
+    public void Timer_ClockAtAnOffsetFromTheCalls_StillReturnsAtTheLeaseDeadline()
+    {
+        // The evaluator runs on virtual time in March; the store's timer runs on a clock years later. The timer measures
+        // from when each lease was charged, so it neither returns the lease at once nor skips the return.
+        var inner = new CountingCounterStore();
+        var timer = new FakeTimeProvider(new DateTimeOffset(2031, 7, 1, 0, 0, 0, TimeSpan.Zero));
+        using var store = Leasing(inner, leaseSize: 10, lifetime: TimeSpan.FromSeconds(5), time: timer);
+        Assert.True(store.Reserve([Fixed("k", 100)], At(1_000)).Admitted);
+        timer.Advance(TimeSpan.FromMilliseconds(4_900));
+        Assert.Equal(9, store.Leased("k"));
+        timer.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(0, store.Leased("k"));
+        Assert.Equal(1, inner.Used(Fixed("k", 100), At(1_000)));
+    }
+
+    [Fact]
     public void Timer_IdleCounters_AreForgotten()
     {
         var inner = new CountingCounterStore();
