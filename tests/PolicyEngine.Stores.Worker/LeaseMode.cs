@@ -13,8 +13,8 @@ namespace PolicyEngine.Stores.Worker;
 /// reservations in all, every one at the same fixed instant, so every worker charges one window) or <c>ms:N</c> (reserve
 /// on the real clock for N milliseconds). Prints "ready", waits for a line on stdin, runs, disposes the leasing store (its
 /// unused units go back to Redis), then prints "admitted N", "trips N" (reservations that reached Redis), "span FROM TO"
-/// (the real-clock run's first and last instant, Unix ms) and "stamps A,B,..." (the instant of every admitted call, Unix
-/// ms), each on its own line, and exits 0.
+/// (the real-clock run's first and last instant, Unix ms), "stamps A,B,..." (the instant of every admitted call, Unix
+/// ms) and "refused W:N,..." (how many calls were refused per window start W, Unix ms), each on its own line, and exits 0.
 /// </remarks>
 internal static class LeaseMode
 {
@@ -47,18 +47,26 @@ internal static class LeaseMode
         _ = Console.ReadLine();
 
         var stamps = new List<long>[callers];
+        var refused = new Dictionary<long, int>[callers];
+        var windowMs = (long)window.TotalMilliseconds;
         var attempts = amount;
         var stop = Stopwatch.StartNew();
         var from = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var tasks = Enumerable.Range(0, callers).Select(caller => Task.Run(async () =>
         {
             var mine = stamps[caller] = [];
+            var refusals = refused[caller] = [];
             while (realClock ? stop.ElapsedMilliseconds < amount : Interlocked.Decrement(ref attempts) >= 0)
             {
                 var now = realClock ? DateTimeOffset.UtcNow : Fixed;
+                var at = now.ToUnixTimeMilliseconds();
                 if ((await leasing.ReserveAsync(request, now)).Admitted)
                 {
-                    mine.Add(now.ToUnixTimeMilliseconds());
+                    mine.Add(at);
+                }
+                else
+                {
+                    refusals[at - (at % windowMs)] = refusals.GetValueOrDefault(at - (at % windowMs)) + 1;
                 }
             }
         })).ToArray();
@@ -71,6 +79,8 @@ internal static class LeaseMode
         Console.Out.WriteLine($"trips {counting.Reserves}");
         Console.Out.WriteLine($"span {from} {to}");
         Console.Out.WriteLine("stamps " + string.Join(",", all));
+        var refusedPerWindow = refused.SelectMany(r => r).GroupBy(p => p.Key).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Sum(p => p.Value)}");
+        Console.Out.WriteLine("refused " + string.Join(",", refusedPerWindow));
         Console.Out.Flush();
         return 0;
     }
