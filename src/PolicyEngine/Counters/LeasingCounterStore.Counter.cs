@@ -26,6 +26,9 @@ public sealed partial class LeasingCounterStore
         /// <summary>Removed from the store by the sweep: look the key up again.</summary>
         public bool Dead;
 
+        /// <summary>A background top-up of the lease is under way (at most one).</summary>
+        public bool Prefetching;
+
         /// <summary>
         /// The sweep keeps an idle counter (no lease) until then (on the timer's clock), so its sizing state is not
         /// forgotten early.
@@ -122,8 +125,9 @@ public sealed partial class LeasingCounterStore
     /// </summary>
     private sealed class Lease
     {
-        public Lease(Counter owner, string key, in CounterSlot slot, long createdMs, long createdTimerMs, long lifetimeMs, long units)
+        public Lease(Counter owner, string key, in CounterSlot slot, long createdMs, long createdTimerMs, long lifetimeMs, long units, long lowWater)
         {
+            LowWater = lowWater;
             CreatedMs = createdMs;
             CreatedTimerMs = createdTimerMs;
             Owner = owner;
@@ -178,6 +182,9 @@ public sealed partial class LeasingCounterStore
 
         /// <summary>When its bucket (a fixed window: the window) ends.</summary>
         public long BucketEnd => CounterSlot.SaturatingAdd(BucketStart, BucketLength);
+
+        /// <summary>Below this many remaining units, a call that takes from the lease starts a background top-up.</summary>
+        public long LowWater { get; }
 
         /// <summary>Units charged and not admitted (rolled-back units come back here while the lease is live).</summary>
         public long Remaining;

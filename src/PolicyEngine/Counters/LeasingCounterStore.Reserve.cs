@@ -376,7 +376,7 @@ public sealed partial class LeasingCounterStore
     /// caller asks for its own minimum at once, as it would without leasing. A one-counter call takes its amount as the
     /// refill is merged (<see cref="Step.Admitted"/>); <see cref="Step.Short"/> carries the shared store's retry-after.
     /// </summary>
-    private async ValueTask<(Step Step, TimeSpan RetryAfter)> Refill(Plan plan, int index, long need, DateTimeOffset now, long nowMs, bool synchronous, CancellationToken cancellationToken)
+    private async ValueTask<(Step Step, TimeSpan RetryAfter)> Refill(Plan plan, int index, long need, DateTimeOffset now, long nowMs, bool synchronous, CancellationToken cancellationToken, bool prefetch = false)
     {
         var counter = plan.Counters[index];
         var request = plan.Requests[index];
@@ -392,7 +392,18 @@ public sealed partial class LeasingCounterStore
                 return (Step.Retry, default);
             }
 
-            if (!counter.PlanRefill(slot, need, cap, out first))
+            var exhausted = counter.PlanRefill(slot, need, cap, out first);
+            if (prefetch)
+            {
+                // A top-up: never while the counter is exhausted or a refill is in flight, and never past the cap in all.
+                first = Math.Min(first, cap - (counter.Lease?.Remaining ?? 0));
+                if (exhausted || counter.Refill is not null || first < need)
+                {
+                    return (Step.Retry, default);
+                }
+            }
+
+            if (!exhausted)
             {
                 if (counter.Refill is { } inFlight)
                 {
@@ -467,7 +478,7 @@ public sealed partial class LeasingCounterStore
             lock (counter)
             {
                 counter.NoteLeased(first, size, cap);
-                (orphan, took) = Merge(counter, plan, index, size, nowMs, ref returns);
+                (orphan, took) = Merge(counter, plan, index, size, cap, nowMs, take: !prefetch && plan.Count == 1, ref returns);
                 if (mine is not null && ReferenceEquals(counter.Refill, mine))
                 {
                     counter.Refill = null;
@@ -512,20 +523,19 @@ public sealed partial class LeasingCounterStore
     /// one-counter call takes its own amount from them and the rest goes back. A one-counter call takes its amount from
     /// the lease right away, so a refiller is never starved by others.
     /// </summary>
-    private (long Orphan, bool Took) Merge(Counter counter, Plan plan, int index, long size, long nowMs, ref List<CounterCharge>? returns)
+    private (long Orphan, bool Took) Merge(Counter counter, Plan plan, int index, long size, long cap, long nowMs, bool take, ref List<CounterCharge>? returns)
     {
         ref readonly var slot = ref plan.Slots[index];
         var amount = plan.Requests[index].Amount;
-        var single = plan.Count == 1;
         if (Volatile.Read(ref _disposed) != 0 || !Resolve(counter, slot, nowMs, ref returns, out var lease)
             || (lease is null && counter.Lease is not null) || (lease is not null && !ReferenceEquals(lease, counter.Lease)))
         {
-            return Orphaned(plan, size, amount, single);
+            return Orphaned(size, amount, take);
         }
 
         if (lease is null)
         {
-            lease = counter.Lease = new Lease(counter, plan.Requests[index].Key, slot, nowMs, TimerNowMs(), _lifetimeMs, size);
+            lease = counter.Lease = new Lease(counter, plan.Requests[index].Key, slot, nowMs, TimerNowMs(), _lifetimeMs, size, lowWater: cap / 4);
             Arm(lease.DeadlineTimerMs);
         }
         else
@@ -533,7 +543,7 @@ public sealed partial class LeasingCounterStore
             lease.Remaining = CounterSlot.SaturatingAdd(lease.Remaining, size);
         }
 
-        if (single && lease.Remaining >= amount)
+        if (take && lease.Remaining >= amount)
         {
             lease.Remaining -= amount;
             plan.Taken[index] = lease;
@@ -544,8 +554,40 @@ public sealed partial class LeasingCounterStore
     }
 
     /// <summary>Units charged for a bucket no lease can hold: a one-counter call that fits takes its amount from them.</summary>
-    private static (long Orphan, bool Took) Orphaned(Plan plan, long size, long amount, bool single) =>
-        single && size >= amount ? (size - amount, true) : (size, false);
+    private static (long Orphan, bool Took) Orphaned(long size, long amount, bool take) =>
+        take && size >= amount ? (size - amount, true) : (size, false);
+
+    /// <summary>
+    /// Tops up a lease that fell below a quarter of its cap, in the background, so that callers of a busy counter rarely find
+    /// it empty and wait for a round trip. Held units stay within the cap (see <see cref="Refill"/>); a failure is left
+    /// to the next caller that needs a refill.
+    /// </summary>
+    private async Task PrefetchAsync(Counter counter, CounterRequest request, DateTimeOffset now)
+    {
+        try
+        {
+            var nowMs = now.ToUnixTimeMilliseconds();
+            var plan = new Plan(1);
+            plan.Requests[0] = request with { Amount = 1 };
+            plan.Slots[0] = CounterSlot.For(plan.Requests[0], nowMs);
+            plan.Counters[0] = counter;
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                await Refill(plan, 0, need: 1, now, nowMs, synchronous: false, CancellationToken.None, prefetch: true).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The next caller that finds the lease empty refills it (and meets the fault itself).
+        }
+        finally
+        {
+            lock (counter)
+            {
+                counter.Prefetching = false;
+            }
+        }
+    }
 
     /// <summary>The counters, slots and takings of one call (only the slow path builds one).</summary>
     private sealed class Plan

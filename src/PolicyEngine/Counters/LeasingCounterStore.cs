@@ -249,6 +249,7 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
 
         var slot = CounterSlot.For(request, nowMs);
         Lease lease;
+        bool prefetch;
         lock (counter)
         {
             if (counter.Lease is not { } live || !live.Serves(slot) || nowMs >= live.LifetimeEnd || live.Remaining < request.Amount)
@@ -258,6 +259,13 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
 
             live.Remaining -= request.Amount;
             lease = live;
+            prefetch = live.Remaining < live.LowWater && !counter.Prefetching && counter.Refill is null;
+            counter.Prefetching |= prefetch;
+        }
+
+        if (prefetch)
+        {
+            _ = PrefetchAsync(counter, request, DateTimeOffset.FromUnixTimeMilliseconds(nowMs));
         }
 
         return new CounterReservation(new LeasedCharges(slot.ToCharge(), lease));
