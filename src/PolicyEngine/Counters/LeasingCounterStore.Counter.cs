@@ -23,11 +23,15 @@ public sealed partial class LeasingCounterStore
         /// <summary>The refill in flight (completed when it is merged or failed); others wait for it.</summary>
         public TaskCompletionSource? Refill;
 
+        /// <summary>Whether <see cref="Refill"/> runs on the shared store's synchronous path (a blocking caller may wait for it).</summary>
+        public bool RefillIsSynchronous;
+
+        /// <summary>The background top-up in flight (at most one); asynchronous callers that find the lease empty wait for it.</summary>
+        public TaskCompletionSource? Prefetch;
+
         /// <summary>Removed from the store by the sweep: look the key up again.</summary>
         public bool Dead;
 
-        /// <summary>A background top-up of the lease is under way (at most one).</summary>
-        public bool Prefetching;
 
         /// <summary>
         /// The sweep keeps an idle counter (no lease) until then (on the timer's clock), so its sizing state is not

@@ -376,7 +376,7 @@ public sealed partial class LeasingCounterStore
     /// caller asks for its own minimum at once, as it would without leasing. A one-counter call takes its amount as the
     /// refill is merged (<see cref="Step.Admitted"/>); <see cref="Step.Short"/> carries the shared store's retry-after.
     /// </summary>
-    private async ValueTask<(Step Step, TimeSpan RetryAfter)> Refill(Plan plan, int index, long need, DateTimeOffset now, long nowMs, bool synchronous, CancellationToken cancellationToken, bool prefetch = false)
+    private async ValueTask<(Step Step, TimeSpan RetryAfter)> Refill(Plan plan, int index, long need, DateTimeOffset now, long nowMs, bool synchronous, CancellationToken cancellationToken, TaskCompletionSource? prefetch = null)
     {
         var counter = plan.Counters[index];
         var request = plan.Requests[index];
@@ -393,25 +393,35 @@ public sealed partial class LeasingCounterStore
             }
 
             var exhausted = counter.PlanRefill(slot, need, cap, out first);
-            if (prefetch)
+            if (prefetch is not null)
             {
-                // A top-up: never while the counter is exhausted or a refill is in flight, and never past the cap in all.
+                // A top-up (its completion source is already the counter's Prefetch): never while the counter is
+                // exhausted or a refill is in flight, and never past the cap in all.
                 first = Math.Min(first, cap - (counter.Lease?.Remaining ?? 0));
                 if (exhausted || counter.Refill is not null || first < need)
                 {
                     return (Step.Retry, default);
                 }
             }
-
-            if (!exhausted)
+            else if (!exhausted)
             {
-                if (counter.Refill is { } inFlight)
+                if ((counter.Refill ?? counter.Prefetch) is { } inFlight)
                 {
-                    wait = inFlight;
+                    if (!synchronous || (ReferenceEquals(inFlight, counter.Refill) && counter.RefillIsSynchronous))
+                    {
+                        wait = inFlight;
+                    }
+                    else
+                    {
+                        // A blocking caller never waits for an asynchronous refill or top-up, whose completion may need a
+                        // thread-pool thread this caller holds: it charges just what it needs itself.
+                        first = need;
+                    }
                 }
                 else
                 {
                     counter.Refill = mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    counter.RefillIsSynchronous = synchronous;
                 }
             }
         }
@@ -478,15 +488,21 @@ public sealed partial class LeasingCounterStore
             lock (counter)
             {
                 counter.NoteLeased(first, size, cap);
-                (orphan, took) = Merge(counter, plan, index, size, cap, nowMs, take: !prefetch && plan.Count == 1, ref returns);
+                (orphan, took) = Merge(counter, plan, index, size, cap, nowMs, take: prefetch is null && plan.Count == 1, ref returns);
                 if (mine is not null && ReferenceEquals(counter.Refill, mine))
                 {
                     counter.Refill = null;
+                }
+
+                if (prefetch is not null && ReferenceEquals(counter.Prefetch, prefetch))
+                {
+                    counter.Prefetch = null;
                 }
             }
 
             // Waiters may look at the merged lease now; the returns below need not hold them up.
             mine?.TrySetResult();
+            prefetch?.TrySetResult();
             if (orphan > 0)
             {
                 (returns ??= []).Add(new CounterCharge(request.Key, orphan, slot.BucketStart, slot.ExpiresAt));
@@ -562,7 +578,7 @@ public sealed partial class LeasingCounterStore
     /// it empty and wait for a round trip. Held units stay within the cap (see <see cref="Refill"/>); a failure is left
     /// to the next caller that needs a refill.
     /// </summary>
-    private async Task PrefetchAsync(Counter counter, CounterRequest request, DateTimeOffset now)
+    private async Task PrefetchAsync(Counter counter, CounterRequest request, DateTimeOffset now, TaskCompletionSource prefetch)
     {
         try
         {
@@ -573,7 +589,7 @@ public sealed partial class LeasingCounterStore
             plan.Counters[0] = counter;
             if (Volatile.Read(ref _disposed) == 0)
             {
-                await Refill(plan, 0, need: 1, now, nowMs, synchronous: false, CancellationToken.None, prefetch: true).ConfigureAwait(false);
+                await Refill(plan, 0, need: 1, now, nowMs, synchronous: false, CancellationToken.None, prefetch).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -584,8 +600,13 @@ public sealed partial class LeasingCounterStore
         {
             lock (counter)
             {
-                counter.Prefetching = false;
+                if (ReferenceEquals(counter.Prefetch, prefetch))
+                {
+                    counter.Prefetch = null;
+                }
             }
+
+            prefetch.TrySetResult();
         }
     }
 

@@ -391,7 +391,7 @@ public sealed partial class LeasingCounterStore
                         continue;
                     }
 
-                    if (counter.Refill is null && timerNowMs >= counter.KeepUntilTimerMs)
+                    if (counter.Refill is null && counter.Prefetch is null && timerNowMs >= counter.KeepUntilTimerMs)
                     {
                         counter.Dead = true;
                         _counters.TryRemove(pair);

@@ -249,7 +249,7 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
 
         var slot = CounterSlot.For(request, nowMs);
         Lease lease;
-        bool prefetch;
+        TaskCompletionSource? prefetch = null;
         lock (counter)
         {
             if (counter.Lease is not { } live || !live.Serves(slot) || nowMs >= live.LifetimeEnd || live.Remaining < request.Amount)
@@ -259,13 +259,15 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
 
             live.Remaining -= request.Amount;
             lease = live;
-            prefetch = live.Remaining < live.LowWater && !counter.Prefetching && counter.Refill is null;
-            counter.Prefetching |= prefetch;
+            if (live.Remaining < live.LowWater && counter.Refill is null && counter.Prefetch is null)
+            {
+                counter.Prefetch = prefetch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
         }
 
-        if (prefetch)
+        if (prefetch is not null)
         {
-            _ = PrefetchAsync(counter, request, DateTimeOffset.FromUnixTimeMilliseconds(nowMs));
+            _ = PrefetchAsync(counter, request, DateTimeOffset.FromUnixTimeMilliseconds(nowMs), prefetch);
         }
 
         return new CounterReservation(new LeasedCharges(slot.ToCharge(), lease));

@@ -520,6 +520,25 @@ public class LeasingCounterStoreTests
         Assert.Equal(Interlocked.Read(ref net), inner.Used(request[0], At(1_000)));
     }
 
+    [Fact]
+    public async Task Reserve_BlockingCallerWhileATopUpIsInFlight_ChargesWhatItNeedsInsteadOfWaiting()
+    {
+        // The background top-up goes through the shared store's asynchronous path, which here takes 3 s. A blocking
+        // caller that finds the lease empty meanwhile must not wait for it (its completion may need a pool thread the
+        // caller holds): it charges its own unit synchronously.
+        var inner = new CountingCounterStore { AsyncDelay = TimeSpan.FromSeconds(3) };
+        await using var store = Leasing(inner, leaseSize: 8);
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.True(store.Reserve([Fixed("k", 1000)], At(0)).Admitted);
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(store.Reserve([Fixed("k", 1000)], At(0)).Admitted);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"waited {clock.Elapsed}");
+        Assert.InRange(store.Leased("k") + 9, 9, 8 + 9);
+    }
+
     private static void InterlockedMax(ref long target, long value)
     {
         long seen;
