@@ -2,7 +2,7 @@ using System.Collections;
 
 namespace PolicyEngine;
 
-// The leasing wrapper, part 4 of 4: the state of one counter, its lease, and the charges of a leased reservation.
+// The leasing wrapper, part 7 of 7: the state of one counter, its lease, and the charges of a leased reservation.
 public sealed partial class LeasingCounterStore
 {
     /// <summary>

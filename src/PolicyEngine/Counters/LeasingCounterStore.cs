@@ -21,9 +21,10 @@ namespace PolicyEngine;
 /// equal): a fixed-window lease only in its window, a sliding-window lease only in its bucket (a tenth of the window).
 /// A call admitted at instant t from a lease charged at t' in t's own bucket is then counted exactly as the shared
 /// store would count it, so the sliding limit holds in every interval of one window length, whatever the arrival
-/// order. A call stamped earlier than the current lease's bucket (an out-of-order caller) goes to the shared store
-/// directly; so does a sliding window whose length is not a whole number of buckets (never the case for windows
-/// written in a policy), and a counter named twice in one call.</para>
+/// order. A fixed-window lease outgrown by a newer window still serves late callers stamped in its own window; other
+/// out-of-order callers go to the shared store directly (after this host returns its unused units such a call counts),
+/// and so do a sliding window whose length is not a whole number of buckets (never the case for windows written in a
+/// policy) and a counter named twice in one call.</para>
 /// <para><b>Several counters.</b> A call that charges several counters is admitted locally only when every counter's
 /// lease has room, checked and charged under all their locks at once (all or nothing); a counter short of room gets its
 /// lease refilled first, and if the shared store cannot give even what the call needs, the call is refused naming that
@@ -32,14 +33,18 @@ namespace PolicyEngine;
 /// size and halves it on refusal down to what the call needs: it gets at least half of what is left. After a halving
 /// the next refill starts from the size that worked; after a refusal of the minimum, refills of that counter ask for
 /// the minimum only (one round trip, as without leasing) until one succeeds, then double. One refill per counter is in
-/// flight at a time; callers that find the lease empty meanwhile wait for it.</para>
+/// flight at a time; asynchronous callers that find the lease empty meanwhile wait for it (a blocking caller waits only
+/// for a synchronous one, otherwise charges what it needs itself). A lease below a quarter of its cap is topped up in
+/// the background, never past the cap.</para>
 /// <para><b>Rollback.</b> <see cref="Release"/> of a reservation this store admitted from a lease returns the units to
 /// that lease while it is live; otherwise (or for a reservation of the shared store) to the shared store.</para>
 /// <para><b>Refusals</b> carry the shared store's retry-after for what the call still needed, which is never
 /// optimistic for the call itself.</para>
-/// <para><b>Clock.</b> Leases follow the <c>now</c> the evaluator passes; the timer that returns leases of quiet
-/// counters runs on the <see cref="TimeProvider"/> given here, which should be the evaluator's.</para>
+/// <para><b>Clock.</b> Leases follow the <c>now</c> the evaluator passes. The timer that returns leases of quiet
+/// counters runs on the <see cref="TimeProvider"/> given here and measures from when each lease was charged, so the
+/// two clocks may differ by any offset (an evaluator on virtual time); only their rates must agree.</para>
 /// </remarks>
+// The leasing wrapper, part 1 of 7: the public surface and the hot path (one counter whose lease has room).
 public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IAsyncDisposable
 {
     private readonly ICounterStore _inner;
