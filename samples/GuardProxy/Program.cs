@@ -48,6 +48,8 @@ try
             DocumentLoader = PolicyFormats.LoaderFor(options.Format),
             Identity = options.Identity ?? "anonymous",
             ToolExists = (context, ct) => upstreamTools.ContainsAsync(context.Params!.Name, ct),
+            AuditPath = options.Audit,
+            ShadowPolicyPath = options.Shadow,
         },
         loggerFactory.CreateLogger<PolicyGuard>());
 }
@@ -143,6 +145,9 @@ await using (upstream)
     var app = builder.Build();
     downstream.Attach(app.Services);
     await app.RunAsync();
+
+    // Writes what the audit trail has queued and closes it (the container does not dispose a guard it was handed).
+    guard.Dispose();
 }
 
 return 0;

@@ -1,15 +1,21 @@
 namespace PolicyEngine.Samples.GuardProxy;
 
 /// <summary>
-/// <c>GuardProxy --policy FILE [--format json|intercept] [--identity ID] -- COMMAND [ARGS...]</c>
+/// <c>GuardProxy --policy FILE [--format json|intercept] [--identity ID] [--audit FILE] [--shadow FILE] -- COMMAND [ARGS...]</c>
 /// </summary>
 internal sealed record ProxyArguments(string Policy, string Format, string? Identity, string Command, IReadOnlyList<string> CommandArguments)
 {
-    public const string Usage = "usage: GuardProxy --policy FILE [--format json|intercept] [--identity ID] -- COMMAND [ARGS...]";
+    public const string Usage = "usage: GuardProxy --policy FILE [--format json|intercept] [--identity ID] [--audit FILE] [--shadow FILE] -- COMMAND [ARGS...]";
+
+    /// <summary>The audit trail file (<c>--audit</c>), if any.</summary>
+    public string? Audit { get; init; }
+
+    /// <summary>The shadow candidate policy (<c>--shadow</c>, same format as the policy), if any.</summary>
+    public string? Shadow { get; init; }
 
     public static ProxyArguments Parse(IReadOnlyList<string> args)
     {
-        string? policy = null, format = null, identity = null;
+        string? policy = null, format = null, identity = null, audit = null, shadow = null;
         var i = 0;
         for (; i < args.Count; i++)
         {
@@ -36,6 +42,12 @@ internal sealed record ProxyArguments(string Policy, string Format, string? Iden
                 case "--identity":
                     identity = Value(args, ref i, arg);
                     break;
+                case "--audit":
+                    audit = Value(args, ref i, arg);
+                    break;
+                case "--shadow":
+                    shadow = Value(args, ref i, arg);
+                    break;
                 default:
                     throw new ArgumentException($"unknown option '{arg}' (the upstream command follows '--')");
             }
@@ -51,7 +63,7 @@ internal sealed record ProxyArguments(string Policy, string Format, string? Iden
             throw new ArgumentException("the upstream server's command is missing after '--'");
         }
 
-        return new ProxyArguments(policy, format ?? "json", identity, args[i], [.. args.Skip(i + 1)]);
+        return new ProxyArguments(policy, format ?? "json", identity, args[i], [.. args.Skip(i + 1)]) { Audit = audit, Shadow = shadow };
     }
 
     private static string Value(IReadOnlyList<string> args, ref int i, string option)

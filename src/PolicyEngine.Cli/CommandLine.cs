@@ -15,6 +15,9 @@ internal static class CommandLine
         new ImportCommand(),
         new TestCommand(),
         new DiffCommand(),
+        new InitCommand(),
+        new LintCommand(),
+        new AuditCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
