@@ -1,4 +1,4 @@
-namespace PolicyEngine.Samples.GuardProxy;
+namespace PolicyEngine.GuardProxy;
 
 /// <summary>
 /// <c>GuardProxy --policy FILE [--format json|intercept] [--identity ID] -- COMMAND [ARGS...]</c>

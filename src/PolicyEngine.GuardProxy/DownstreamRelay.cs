@@ -4,7 +4,7 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
-namespace PolicyEngine.Samples.GuardProxy;
+namespace PolicyEngine.GuardProxy;
 
 /// <summary>Passes the upstream's requests to the person's client (elicitation, sampling, roots) and its notifications.</summary>
 internal sealed class DownstreamRelay

@@ -5,7 +5,7 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using PolicyEngine.ModelContextProtocol;
-using PolicyEngine.Samples.GuardProxy;
+using PolicyEngine.GuardProxy;
 
 // A stdio MCP proxy: starts the upstream MCP server as a child process and serves its tools (and prompts,
 // resources, completions) on stdio, with every tools/call guarded and tools/list filtered by the policy.
