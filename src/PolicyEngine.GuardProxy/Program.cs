@@ -4,35 +4,28 @@ using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
-using PolicyEngine.ModelContextProtocol;
 using PolicyEngine.GuardProxy;
+using PolicyEngine.ModelContextProtocol;
 
-// A stdio MCP proxy: starts the upstream MCP server as a child process and serves its tools (and prompts,
-// resources, completions) on stdio, with every tools/call guarded and tools/list filtered by the policy.
+// policyengine-proxy: a stdio MCP proxy. It validates the policy, waits for its client's initialize request, starts
+// the upstream MCP server as a child process (offering it what the client offers), and serves the upstream's tools
+// (and prompts, resources, completions) on stdio, with every tools/call guarded and tools/list filtered.
 // stdout carries the MCP protocol; every log line, the upstream's stderr included, goes to stderr.
-ProxyArguments options;
-try
+var options = ProxyArguments.Parse(args, Console.Out, Console.Error, out var exitCode);
+if (options is null)
 {
-    options = ProxyArguments.Parse(args);
+    return exitCode;
 }
-catch (ArgumentException ex)
-{
-    Console.Error.WriteLine($"GuardProxy: {ex.Message}");
-    Console.Error.WriteLine(ProxyArguments.Usage);
-    return 2;
-}
-
-var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-builder.Logging.SetMinimumLevel(LogLevel.Information);
-builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
 
 // The guard's decisions (denials at Information, with their rule, "(hidden)" included) are the host's audit trail.
+// The SDK client logs, as a warning, each method it tries that the upstream lacks (server/discover, for one,
+// before it falls back to initialize): expected, so not logged; a real failure is reported by the proxy itself.
 using var loggerFactory = LoggerFactory.Create(b => b
     .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
     .SetMinimumLevel(LogLevel.Warning)
-    .AddFilter("PolicyEngine", LogLevel.Information));
-var log = loggerFactory.CreateLogger("GuardProxy");
+    .AddFilter("PolicyEngine", LogLevel.Information)
+    .AddFilter("ModelContextProtocol.Client", LogLevel.Error));
+var log = loggerFactory.CreateLogger("policyengine-proxy");
 
 // Validate the policy before starting anything: a bad policy must never run an unguarded upstream.
 // A call to a tool the upstream does not list is answered by the proxy itself, exactly as a call to a hidden tool.
@@ -47,14 +40,31 @@ try
             Format = options.Format,
             DocumentLoader = PolicyFormats.LoaderFor(options.Format),
             Identity = options.Identity ?? "anonymous",
+            HideNeverAllowedTools = !options.ListNeverAllowed,
             ToolExists = (context, ct) => upstreamTools.ContainsAsync(context.Params!.Name, ct),
         },
         loggerFactory.CreateLogger<PolicyGuard>());
 }
 catch (PolicyGuardException ex)
 {
-    Console.Error.WriteLine($"GuardProxy: {ex.Message}");
+    Console.Error.WriteLine($"{ProxyArguments.Name}: {ex.Message}");
     return 1;
+}
+
+using var guardOwner = guard;
+if (UpstreamCommand.Problem(options.Command) is { } missing)
+{
+    Console.Error.WriteLine($"{ProxyArguments.Name}: {missing}");
+    return 1;
+}
+
+// The client speaks first. Its initialize request says whether it offers roots: only then does the upstream see the
+// roots capability (otherwise it keeps its own configuration, such as server-filesystem's directory arguments).
+var stdin = Console.OpenStandardInput();
+var hello = await ClientHello.ReadAsync(stdin, CancellationToken.None);
+if (hello is null)
+{
+    return 0;
 }
 
 var downstream = new DownstreamRelay();
@@ -82,26 +92,27 @@ try
             }),
         new McpClientOptions
         {
-            ClientInfo = new Implementation { Name = "GuardProxy", Version = "0.1.0" },
+            ClientInfo = new Implementation { Name = "policyengine-proxy", Version = ProxyArguments.Version },
             Capabilities = new ClientCapabilities
             {
                 Elicitation = new ElicitationCapability(),
                 Sampling = new SamplingCapability(),
-                Roots = new RootsCapability(),
+                Roots = hello.OffersRoots ? new RootsCapability { ListChanged = hello.RootsListChanged ? true : null } : null,
             },
             Handlers = new McpClientHandlers
             {
                 ElicitationHandler = downstream.ElicitAsync,
                 SamplingHandler = downstream.SampleAsync,
-                RootsHandler = downstream.ListRootsAsync,
+                RootsHandler = hello.OffersRoots ? downstream.ListRootsAsync : null,
             },
         },
         loggerFactory);
 }
 catch (Exception ex)
 {
-    log.LogError("cannot start the upstream server '{Command}': {Problem}", options.Command, ex.Message);
-    guard.Dispose();
+    var commandLine = string.Join(' ', options.CommandArguments.Prepend(options.Command));
+    Console.Error.WriteLine($"{ProxyArguments.Name}: the upstream server '{commandLine}' did not complete the MCP handshake: {ex.Message}" +
+        " (its standard error, above, prefixed [upstream], may say why)");
     return 1;
 }
 
@@ -119,24 +130,50 @@ await using (upstream)
     }
     catch (Exception ex)
     {
-        log.LogError("cannot list the upstream server's tools: {Problem}", ex.Message);
-        guard.Dispose();
+        Console.Error.WriteLine($"{ProxyArguments.Name}: cannot list the upstream server's tools: {ex.Message}");
         return 1;
     }
 
+    var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+    builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    builder.Logging.SetMinimumLevel(LogLevel.Information);
+    builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
+    builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
     builder.Services.AddSingleton(guard);
     var server = builder.Services
         .AddMcpServer(o =>
         {
             o.ServerInfo = new Implementation
             {
-                Name = $"GuardProxy ({upstream.ServerInfo?.Name ?? "upstream"})",
+                Name = $"policyengine-proxy ({upstream.ServerInfo?.Name ?? "upstream"})",
                 Version = upstream.ServerInfo?.Version ?? "0.0.0",
             };
             o.ServerInstructions = instructions;
             o.Capabilities = UpstreamRelay.Advertised(upstream.ServerCapabilities);
+            o.Handlers.NotificationHandlers =
+            [
+                new(NotificationMethods.RootsListChangedNotification, async (_, ct) =>
+                {
+                    if (hello.RootsListChanged)
+                    {
+                        await upstream.SendNotificationAsync(NotificationMethods.RootsListChangedNotification, ct);
+                    }
+                }),
+            ];
         })
-        .WithStdioServerTransport()
+        .WithStreamServerTransport(new ReplayStream(hello.Consumed, stdin), Console.OpenStandardOutput())
+        .WithMessageFilters(filters => filters.AddIncomingFilter(next => async (context, ct) =>
+        {
+            await next(context, ct);
+
+            // The client has finished its handshake (initialized, or server/discover on 2026-07-28, which has none):
+            // the upstream's requests (roots/list) may now be relayed to it.
+            if (context.JsonRpcMessage is JsonRpcNotification { Method: NotificationMethods.InitializedNotification }
+                or JsonRpcRequest { Method: RequestMethods.ServerDiscover })
+            {
+                downstream.MarkInitialized();
+            }
+        }))
         .WithPolicyEngine();
     UpstreamRelay.Configure(server, upstream, downstream.Listeners, upstreamTools);
 
