@@ -162,15 +162,22 @@ await using (upstream)
             ];
         })
         .WithStreamServerTransport(new ReplayStream(hello.Consumed, stdin), Console.OpenStandardOutput())
-        .WithMessageFilters(filters => filters.AddIncomingFilter(next => async (context, ct) =>
+        .WithMessageFilters(filters => filters.AddIncomingFilter(next => (context, ct) =>
         {
-            await next(context, ct);
-
-            // The client has finished its handshake (initialized, or server/discover on 2026-07-28, which has none):
-            // the upstream's requests (roots/list) may now be relayed to it.
-            if (context.JsonRpcMessage is JsonRpcNotification { Method: NotificationMethods.InitializedNotification }
-                or JsonRpcRequest { Method: RequestMethods.ServerDiscover })
+            // Every other message passes untouched (a long-lived request such as subscriptions/listen is not awaited here).
+            if (context.JsonRpcMessage is not (JsonRpcNotification { Method: NotificationMethods.InitializedNotification }
+                or JsonRpcRequest { Method: RequestMethods.ServerDiscover }))
             {
+                return next(context, ct);
+            }
+
+            // The client finishes its handshake (initialized, or server/discover on 2026-07-28, which has none): the
+            // upstream's requests (roots/list) may be relayed to it once the SDK has taken it in.
+            return MarkAfter(next(context, ct));
+
+            async Task MarkAfter(Task handled)
+            {
+                await handled;
                 downstream.MarkInitialized();
             }
         }))

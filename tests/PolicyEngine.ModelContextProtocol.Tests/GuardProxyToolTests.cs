@@ -102,7 +102,7 @@ public sealed class GuardProxyToolTests
         var log = Path.Combine(Directory.CreateTempSubdirectory("pe-proxy-").FullName, "upstream.jsonl");
         var stderr = new ConcurrentQueue<string>();
         var rootsAsked = 0;
-        var options = new McpClientOptions { ClientInfo = new Implementation { Name = "roots-test", Version = "1" } };
+        var options = new McpClientOptions { ClientInfo = new Implementation { Name = "roots-test", Version = "1" }, DiscoverProbeTimeout = TimeSpan.FromSeconds(30) };
         if (clientOffersRoots)
         {
             options.Capabilities = new ClientCapabilities { Roots = new RootsCapability() };

@@ -61,6 +61,12 @@ internal static class Samples
         {
             ClientInfo = new Implementation { Name = "PolicyEngine.Tests", Version = "1.0" },
             ProtocolVersion = protocolVersion,
+
+            // policyengine-proxy answers its client's first message once its upstream is up (it offers the upstream
+            // what the client offers). On a loaded CI machine that can take longer than the SDK's 5 s server/discover
+            // probe, after which the client falls back to initialize (2025-11-25); the tests of 2026-07-28 behaviour
+            // (subscriptions/listen) need the probe answered.
+            DiscoverProbeTimeout = TimeSpan.FromSeconds(30),
         };
         if (approver != Approver.None)
         {
