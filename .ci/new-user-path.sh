@@ -17,10 +17,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 cleanup() {
   rm -rf "$work"
   # Only what this run put in the global package cache.
-  for id in policyengine policyengine.cli policyengine.guardproxy policyengine.intercept policyengine.modelcontextprotocol \
-            policyengine.redis policyengine.sqlite policyengine.testing; do
-    rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/$id/$version"
-  done
+  rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}"/policyengine*/"$version"
 }
 trap cleanup EXIT
 
@@ -65,8 +62,9 @@ done
 # 1. Pack src/ (the README's one command), into the temporary feed.
 dotnet pack "$repo/PolicyEngine.Packages.slnf" -c Release -p:Version="$version" -p:PackageOutputPath="$feed" -v quiet -nologo >"$work/pack.log" 2>&1 \
   || { cat "$work/pack.log" >&2; fail "dotnet pack"; }
-[ "$(ls "$feed"/*.nupkg | wc -l)" -eq 8 ] || fail "expected 8 packages in the feed, found: $(ls "$feed")"
-[ "$(ls "$feed"/*.snupkg | wc -l)" -eq 8 ] || fail "expected 8 symbol packages in the feed"
+packages=$(ls "$repo"/src/*/*.csproj | wc -l)
+[ "$(ls "$feed"/*.nupkg | wc -l)" -eq "$packages" ] || fail "expected $packages packages in the feed (one per src/ project), found: $(ls "$feed")"
+[ "$(ls "$feed"/*.snupkg | wc -l)" -eq "$packages" ] || fail "expected $packages symbol packages in the feed"
 cat >"$work/nuget.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>

@@ -13,6 +13,8 @@ namespace PolicyEngine.Benchmarks;
 /// a <see cref="PolicyIdentity"/>). <see cref="SwitchOnRoleString"/> is a lower bound shown for reference: a compiled
 /// <c>switch</c> on one role string and the tool name, with no table at all.
 /// Targets: ≤ 2× baseline, 0 bytes per decision.
+/// <see cref="Mixed"/> is the shape hosts see: one caller in ten has no roles at all (no <c>roles</c> attribute) and one
+/// call in five names a tool the policy does not list (default deny); target ≤ 1.5× baseline, 0 bytes.
 /// </summary>
 [MemoryDiagnoser]
 public class IdentityBenchmarks
@@ -62,6 +64,12 @@ public class IdentityBenchmarks
     private string[] _tools = null!;
     private FrozenDictionary<string, FrozenSet<string>> _admits = null!;
 
+    private static readonly string[] UnlistedTools = ["list_issues", "merge", "create_branch"];
+
+    /// <summary>Whether callers without roles and calls of unlisted tools are mixed in.</summary>
+    [Params(false, true)]
+    public bool Mixed { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -74,6 +82,15 @@ public class IdentityBenchmarks
         {
             // Weighted like a real organisation: few admins, many viewers.
             var role = Roles[random.Next(10) switch { 0 => 0, < 5 => 1, _ => 2 }];
+            if (Mixed && random.Next(10) == 0)
+            {
+                // A principal the identity provider gave no roles: no attribute at all, not an empty list.
+                _roles[i] = string.Empty;
+                _identities[i] = new PolicyIdentity($"user-{i}");
+                _roleLists[i] = [];
+                continue;
+            }
+
             _roles[i] = Calls.Fresh(role);
             _identities[i] = PolicyIdentity.WithRoles($"user-{i}", Calls.Fresh(role));
             _roleLists[i] = [Calls.Fresh(role)];
@@ -84,7 +101,7 @@ public class IdentityBenchmarks
         for (var i = 0; i < Calls.PerInvoke; i++)
         {
             _callers[i] = random.Next(_identities.Length);
-            _tools[i] = Calls.Fresh(Tools[random.Next(Tools.Length)]);
+            _tools[i] = Calls.Fresh(Mixed && random.Next(5) == 0 ? UnlistedTools[random.Next(UnlistedTools.Length)] : Tools[random.Next(Tools.Length)]);
         }
 
         _admits = new Dictionary<string, FrozenSet<string>>

@@ -33,6 +33,13 @@ builder.Services.AddPolicyEngine(builder.Configuration.GetSection("PolicyEngine"
     {
         options.PolicyPath = Path.Combine(AppContext.BaseDirectory, path);
     }
+
+    // PolicyEngine:ShadowPolicyPath (a candidate evaluated beside the policy) is found the same way;
+    // PolicyEngine:AuditPath (the hash-chained audit trail) is relative to the working directory.
+    if (options.ShadowPolicyPath is { Length: > 0 } shadow && !Path.IsPathRooted(shadow) && !File.Exists(shadow))
+    {
+        options.ShadowPolicyPath = Path.Combine(AppContext.BaseDirectory, shadow);
+    }
 });
 builder.Services
     .AddMcpServer(o => o.ServerInfo = new() { Name = "HttpGateway", Version = "0.1.0" })

@@ -25,6 +25,9 @@ internal static class CommandLine
         new ImportCommand(),
         new TestCommand(),
         new DiffCommand(),
+        new InitCommand(),
+        new LintCommand(),
+        new AuditCommand(),
         new HelpCommand(),
     ];
 

@@ -42,6 +42,8 @@ try
             Identity = options.Identity ?? "anonymous",
             HideNeverAllowedTools = !options.ListNeverAllowed,
             ToolExists = (context, ct) => upstreamTools.ContainsAsync(context.Params!.Name, ct),
+            AuditPath = options.Audit,
+            ShadowPolicyPath = options.Shadow,
         },
         loggerFactory.CreateLogger<PolicyGuard>());
 }
@@ -51,6 +53,7 @@ catch (PolicyGuardException ex)
     return 1;
 }
 
+// Disposed last: writes what the audit trail has queued and closes it (the container does not dispose a guard it was handed).
 using var guardOwner = guard;
 if (UpstreamCommand.Problem(options.Command) is { } missing)
 {

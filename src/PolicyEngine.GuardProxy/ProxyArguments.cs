@@ -6,15 +6,21 @@ using System.Reflection;
 namespace PolicyEngine.GuardProxy;
 
 /// <summary>
-/// <c>policyengine-proxy --policy FILE [--format json|intercept] [--identity ID] [--list-never-allowed] -- COMMAND [ARGS...]</c>,
+/// <c>policyengine-proxy --policy FILE [--format json|intercept] [--identity ID] [--audit FILE] [--shadow FILE] [--list-never-allowed] -- COMMAND [ARGS...]</c>,
 /// parsed with System.CommandLine (<c>--help</c>, <c>--version</c>). Everything after the first <c>--</c> is the
 /// upstream server's command line, passed on untouched.
 /// </summary>
 internal sealed record ProxyArguments(string Policy, string Format, string? Identity, bool ListNeverAllowed, string Command, IReadOnlyList<string> CommandArguments)
 {
+    /// <summary>The audit trail file (<c>--audit</c>), if any.</summary>
+    public string? Audit { get; init; }
+
+    /// <summary>The shadow candidate policy (<c>--shadow</c>, same format as the policy), if any.</summary>
+    public string? Shadow { get; init; }
+
     public const string Name = "policyengine-proxy";
 
-    public const string Usage = $"usage: {Name} --policy FILE [--format json|intercept] [--identity ID] -- COMMAND [ARGS...]";
+    public const string Usage = $"usage: {Name} --policy FILE [--format json|intercept] [--identity ID] [--audit FILE] [--shadow FILE] -- COMMAND [ARGS...]";
 
     /// <summary>The tool's version (the package version).</summary>
     public static string Version { get; } =
@@ -35,6 +41,16 @@ internal sealed record ProxyArguments(string Policy, string Format, string? Iden
         var format = new Option<string>("--format") { Description = "How the policy file is read: json (a version 1 or 2 document) or intercept (Intercept YAML)", HelpName = "json|intercept", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json", "intercept");
         var identity = new Option<string?>("--identity") { Description = "The grant every call is evaluated and counted as (default: anonymous)", HelpName = "ID" };
+        var audit = new Option<string?>("--audit")
+        {
+            Description = "Append every decision, approval step and policy load to this hash-chained JSON-lines audit file (rotated by size)",
+            HelpName = "FILE",
+        };
+        var shadow = new Option<string?>("--shadow")
+        {
+            Description = "A candidate policy (same format) evaluated beside the enforced one on every call, never changing the outcome; disagreements are logged and audited",
+            HelpName = "FILE",
+        };
         var listNeverAllowed = new Option<bool>("--list-never-allowed")
         {
             Description = "Also list, in tools/list, the tools the policy never allows this identity (default: left out; calling one still gets its denial)",
@@ -56,6 +72,8 @@ internal sealed record ProxyArguments(string Policy, string Format, string? Iden
             policy,
             format,
             identity,
+            audit,
+            shadow,
             listNeverAllowed,
             command,
         };
@@ -98,7 +116,11 @@ internal sealed record ProxyArguments(string Policy, string Format, string? Iden
             parsed.GetValue(identity),
             parsed.GetValue(listNeverAllowed),
             upstream[0],
-            upstream[1..]);
+            upstream[1..])
+        {
+            Audit = parsed.GetValue(audit),
+            Shadow = parsed.GetValue(shadow),
+        };
     }
 
     private sealed class PrintVersion(TextWriter stdout) : SynchronousCommandLineAction

@@ -29,7 +29,6 @@ public sealed class InterceptImport
     /// <returns>The rule name.</returns>
     public string? RuleName(Decision decision)
     {
-        ArgumentNullException.ThrowIfNull(decision);
         if (decision.Rule is not { } rule)
         {
             return null;

@@ -131,7 +131,6 @@ public static class InterceptPolicy
     /// <returns>Intercept's message (without its <c>[INTERCEPT POLICY DENIED]</c> prefix); <see langword="null"/> for an allow.</returns>
     public static string? Message(Decision decision, string tool)
     {
-        ArgumentNullException.ThrowIfNull(decision);
         ArgumentNullException.ThrowIfNull(tool);
         return decision.Rule switch
         {

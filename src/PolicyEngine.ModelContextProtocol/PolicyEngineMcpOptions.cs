@@ -116,4 +116,28 @@ public sealed class PolicyEngineMcpOptions
     /// <c>default: deny</c>, a denial that differs from the hidden tools' answer).
     /// </remarks>
     public Func<RequestContext<CallToolRequestParams>, CancellationToken, ValueTask<bool>>? ToolExists { get; set; }
+
+    /// <summary>
+    /// A file for the guard's audit trail: every decision, approval step, policy load and shadow disagreement as
+    /// hash-chained JSON lines (never argument values), rotated at <see cref="AuditMaxFileBytes"/> and continued across
+    /// restarts; check it with <c>policyengine audit verify</c>. Unset: no trail.
+    /// </summary>
+    public string? AuditPath { get; set; }
+
+    /// <summary>The size at which the <see cref="AuditPath"/> file is rotated (default 64 MiB; 0 never rotates).</summary>
+    public long AuditMaxFileBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// A trail the host opened itself (for example <c>AuditTrail.ToStream</c>); takes precedence over
+    /// <see cref="AuditPath"/>. The guard writes to it but never disposes it.
+    /// </summary>
+    public Audit.AuditTrail? AuditTrail { get; set; }
+
+    /// <summary>
+    /// A candidate policy (same format as <see cref="PolicyPath"/>) evaluated beside the enforced one on every call in
+    /// shadow mode: it never changes an outcome nor consumes the enforced policy's quota (its counters are namespaced),
+    /// and each call it would have decided differently is logged, counted (<c>policyengine.shadow.disagreements</c>) and
+    /// recorded in the audit trail. Loaded when the guard starts. Unset: no shadow.
+    /// </summary>
+    public string? ShadowPolicyPath { get; set; }
 }

@@ -63,6 +63,11 @@ public sealed class PolicyEngineMcpOptionsValidator : IValidateOptions<PolicyEng
             problems.Add($"ReloadDebounce must not be negative (it is {options.ReloadDebounce})");
         }
 
+        if (options.AuditMaxFileBytes <= 0)
+        {
+            problems.Add($"AuditMaxFileBytes must be positive (it is {options.AuditMaxFileBytes})");
+        }
+
         if (options.MaxArgumentsBytes <= 0)
         {
             problems.Add($"MaxArgumentsBytes must be positive (it is {options.MaxArgumentsBytes})");

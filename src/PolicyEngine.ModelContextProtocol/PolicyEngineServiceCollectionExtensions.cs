@@ -32,14 +32,15 @@ public static class PolicyEngineServiceCollectionExtensions
             builder.Configure(configure);
         }
 
-        // A relative policy path means the host's content root, never the directory an MCP client started us in.
+        // A relative path (policy, shadow policy, audit trail) means the host's content root, never the directory an
+        // MCP client started us in.
         builder.PostConfigure<IServiceProvider>((options, provider) =>
         {
-            if (!string.IsNullOrWhiteSpace(options.PolicyPath) && !Path.IsPathFullyQualified(options.PolicyPath))
-            {
-                var root = provider.GetService<IHostEnvironment>()?.ContentRootPath;
-                options.PolicyPath = Path.GetFullPath(options.PolicyPath, string.IsNullOrEmpty(root) ? AppContext.BaseDirectory : root);
-            }
+            var root = provider.GetService<IHostEnvironment>()?.ContentRootPath;
+            root = string.IsNullOrEmpty(root) ? AppContext.BaseDirectory : root;
+            options.PolicyPath = UnderContentRoot(options.PolicyPath, root);
+            options.ShadowPolicyPath = UnderContentRoot(options.ShadowPolicyPath, root);
+            options.AuditPath = UnderContentRoot(options.AuditPath, root);
         });
 
         // Every problem with the options stops the host when it starts, all listed in one exception.
@@ -74,4 +75,7 @@ public static class PolicyEngineServiceCollectionExtensions
         services.AddOptions<PolicyEngineMcpOptions>().Bind(configuration);
         return services.AddPolicyEngine(configure);
     }
+
+    private static string? UnderContentRoot(string? path, string root) =>
+        string.IsNullOrWhiteSpace(path) || Path.IsPathFullyQualified(path) ? path : Path.GetFullPath(path, root);
 }

@@ -97,6 +97,7 @@ public sealed partial class PolicyGuard : IDisposable
             timeProvider,
             new PolicyEvaluatorOptions { StoreFailureMode = options.FailMode, StoreTimeout = options.StoreTimeout });
         Evaluator.DecisionMade += OnDecision;
+        StartOperations(options, counterStore, timeProvider);
         LogPolicyLoaded(_logger, _policyPath ?? "(in code)", policy.Version);
 
         if (_policyPath is not null && options.ReloadOnChange)
@@ -133,6 +134,7 @@ public sealed partial class PolicyGuard : IDisposable
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 LogReloadUnreadable(_logger, _policyPath, ex.Message);
+                AuditPolicy("unreadable", null);
                 return false;
             }
 
@@ -147,11 +149,13 @@ public sealed partial class PolicyGuard : IDisposable
                 Evaluator.Update(policy);
                 _loadedText = text;
                 LogPolicyLoaded(_logger, _policyPath, policy.Version);
+                AuditPolicy("loaded", policy.Version);
                 return true;
             }
             catch (PolicyValidationException ex)
             {
                 LogReloadRejected(_logger, _policyPath, ex.Errors.Count);
+                AuditPolicy("rejected", null, ex.Errors.Count);
                 foreach (var error in ex.Errors)
                 {
                     LogPolicyError(_logger, _policyPath, error.Pointer.Length == 0 ? "(root)" : error.Pointer, error.Message);
@@ -162,6 +166,7 @@ public sealed partial class PolicyGuard : IDisposable
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)
             {
                 LogReloadUnreadable(_logger, _policyPath, ex.Message);
+                AuditPolicy("unreadable", null);
                 return false;
             }
         }
@@ -229,13 +234,13 @@ public sealed partial class PolicyGuard : IDisposable
             if (!Evaluator.IsVisible(identity, tool))
             {
                 // Evaluated only to record the (hidden) decision for the host's audit trail.
-                var hidden = await Evaluator.EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
-                if (IsHidden(hidden))
+                var hidden = await EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+                if (IsHidden(hidden.Decision))
                 {
                     throw UnknownTool(tool);
                 }
 
-                await Evaluator.CompleteAsync(hidden, succeeded: false, CancellationToken.None).ConfigureAwait(false);
+                await CompleteAsync(hidden, succeeded: false, CancellationToken.None).ConfigureAwait(false);
             }
 
             LogMalformed(_logger, $"arguments of '{tool}' exceed {_maxArgumentsBytes} bytes");
@@ -244,7 +249,8 @@ public sealed partial class PolicyGuard : IDisposable
                 $"Call to '{tool}' denied: its arguments are larger than the {_maxArgumentsBytes} bytes this server accepts. Send less data."));
         }
 
-        var decision = await Evaluator.EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+        var call = await EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+        var decision = call.Decision;
         if (IsHidden(decision))
         {
             // The decision event (rule "(hidden)") is the host's record; the agent sees an unknown tool.
@@ -259,8 +265,9 @@ public sealed partial class PolicyGuard : IDisposable
                 return refusal;
             }
 
-            await Evaluator.ApproveAsync(approval, cancellationToken).ConfigureAwait(false);
-            decision = await Evaluator.EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+            await ApproveAsync(approval, cancellationToken).ConfigureAwait(false);
+            call = await EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
+            decision = call.Decision;
             if (IsHidden(decision))
             {
                 // The policy changed while a person was deciding, and now hides the tool.
@@ -293,11 +300,11 @@ public sealed partial class PolicyGuard : IDisposable
         {
             // The tool did not complete (it failed, was cancelled, or the SDK suspends it to ask the client for
             // input and will run this filter again): give the quota back so a re-run is not charged twice.
-            await Evaluator.CompleteAsync(decision, succeeded: false, CancellationToken.None).ConfigureAwait(false);
+            await CompleteAsync(call, succeeded: false, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
-        await Evaluator.CompleteAsync(decision, succeeded: result.IsError != true, CancellationToken.None).ConfigureAwait(false);
+        await CompleteAsync(call, succeeded: result.IsError != true, CancellationToken.None).ConfigureAwait(false);
         return result;
     }
 
@@ -362,6 +369,7 @@ public sealed partial class PolicyGuard : IDisposable
         }
 
         Evaluator.DecisionMade -= OnDecision;
+        StopOperations();
     }
 
     // ------------------------------------------------------------------ approvals
@@ -376,11 +384,12 @@ public sealed partial class PolicyGuard : IDisposable
     {
         if (server.ClientCapabilities?.Elicitation is null)
         {
-            LogApproval(_logger, tool, approval.IdentityId, "unavailable");
+            ApprovalStep(tool, approval, "unavailable");
             return Error($"Call to '{tool}' needs a person's approval ({approval.Reason}), but this client cannot ask one " +
                 "(it does not support elicitation). The call was not run.");
         }
 
+        _audit?.RecordApproval(approval, "requested");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_elicitationTimeout);
         ElicitResult answer;
@@ -412,7 +421,7 @@ public sealed partial class PolicyGuard : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            LogApproval(_logger, tool, approval.IdentityId, "timed out");
+            ApprovalStep(tool, approval, "timed out");
             return Error(string.Create(
                 CultureInfo.InvariantCulture,
                 $"Call to '{tool}' denied: nobody approved it within {_elicitationTimeout.TotalSeconds:0} seconds ({approval.Reason}). The call was not run."));
@@ -420,17 +429,18 @@ public sealed partial class PolicyGuard : IDisposable
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
             LogApprovalFailed(_logger, tool, approval.IdentityId, ex.Message);
+            _audit?.RecordApproval(approval, "failed");
             return Error($"Call to '{tool}' denied: the approval request could not be completed ({approval.Reason}). The call was not run.");
         }
 
         if (IsApproved(answer))
         {
-            LogApproval(_logger, tool, approval.IdentityId, "approved");
+            ApprovalStep(tool, approval, "approved");
             return null;
         }
 
         var action = answer.Action ?? "no answer";
-        LogApproval(_logger, tool, approval.IdentityId, action);
+        ApprovalStep(tool, approval, action);
         return Error($"Call to '{tool}' denied: a person did not approve it ({action}; {approval.Reason}). The call was not run.");
     }
 

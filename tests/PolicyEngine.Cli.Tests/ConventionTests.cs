@@ -8,7 +8,7 @@ namespace PolicyEngine.Cli.Tests;
 /// </summary>
 public class ConventionTests
 {
-    private static readonly string[] CommandNames = ["validate", "eval", "explain", "migrate", "import", "test", "diff"];
+    private static readonly string[] CommandNames = ["validate", "eval", "explain", "migrate", "import", "test", "diff", "init", "lint", "audit"];
 
     public static TheoryData<string> Commands() => new(CommandNames);
 
@@ -51,6 +51,9 @@ public class ConventionTests
     [InlineData("eval", "--policy", "/nonexistent/p.json")]
     [InlineData("explain", "--policy", "/nonexistent/p.json", "--call", "{}")]
     [InlineData("diff", "/nonexistent/a.json", "/nonexistent/b.json")]
+    [InlineData("lint", "/nonexistent/p.json")]
+    [InlineData("audit", "verify", "/nonexistent/audit.jsonl")]
+    [InlineData("init", "--from-tools", "/nonexistent/tools.json")]
     public async Task EveryCommand_UnreadableInput_ExitsTwoNamingTheFile(params string[] args)
     {
         var (code, stdout, stderr) = await CliRunner.RunAsync("", args);
@@ -67,6 +70,7 @@ public class ConventionTests
     [InlineData("eval", "--policy")]
     [InlineData("explain", "--policy")]
     [InlineData("diff", "", "")]
+    [InlineData("lint")]
     public async Task EveryCommand_InvalidPolicy_ExitsOne(params string[] args)
     {
         var invalid = CliRunner.TempFile("""{ "version": "2", "default": "maybe" }""");

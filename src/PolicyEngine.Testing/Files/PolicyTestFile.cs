@@ -423,7 +423,7 @@ public sealed class PolicyTestFile
                 _clock.Now = at;
             }
 
-            Decision? decision = null;
+            Decision decision = default;
             for (var i = 0; i < testCase.Repeat; i++)
             {
                 decision = _evaluator.Evaluate(testCase.Identity, testCase.Tool, testCase.Args);

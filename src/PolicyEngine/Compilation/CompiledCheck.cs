@@ -1,9 +1,10 @@
+using PolicyEngine.Evaluation;
 namespace PolicyEngine.Compilation;
 
 /// <summary>
 /// One <c>require</c> or <c>deny_if</c> entry with the denial it produces, built once so that denying allocates nothing.
 /// </summary>
-internal sealed class CompiledCheck(CompiledPredicate predicate, bool isRequire, string pointer, Decision denial)
+internal sealed class CompiledCheck(CompiledPredicate predicate, bool isRequire, string pointer, Verdict denial)
 {
     public CompiledPredicate Predicate { get; } = predicate;
 
@@ -12,5 +13,5 @@ internal sealed class CompiledCheck(CompiledPredicate predicate, bool isRequire,
 
     public string Pointer { get; } = pointer;
 
-    public Decision Denial { get; } = denial;
+    public Verdict Denial { get; } = denial;
 }

@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
+using PolicyEngine.Evaluation;
 
 namespace PolicyEngine.Compilation;
 
 /// <summary>A limit compiled for the counter stores: its counter, window, scope and cost source.</summary>
 internal sealed class CompiledLimit
 {
-    public CompiledLimit(LimitRule rule, string pointer, string reason)
+    public CompiledLimit(LimitRule rule, string pointer, string reason, string policyVersion)
     {
         Rule = rule;
         Pointer = pointer;
@@ -13,6 +14,7 @@ internal sealed class CompiledLimit
         ScopePath = rule.ScopeKind == LimitScopeKind.Argument ? new CompiledPath(rule.Scope) : null;
         CostPath = rule.CostFrom is not null ? new CompiledPath(rule.CostFrom) : null;
         GlobalKey = PolicyEvaluator.CounterKey(rule, "*");
+        Limited = new Verdict(DecisionKind.RateLimited, reason, pointer, policyVersion);
     }
 
     /// <summary>The storage key of a <c>global</c> counter.</summary>
@@ -33,20 +35,6 @@ internal sealed class CompiledLimit
 
     public CompiledPath? CostPath { get; }
 
-    // The last rate-limited decision made for this limit. Retry-afters are whole milliseconds, so a burst of refused
-    // calls within a millisecond (or on a stopped test clock) shares one immutable decision instead of allocating each.
-    private Decision? _lastLimited;
-
-    /// <summary>The rate-limited decision for this limit with <paramref name="retryAfter"/>, reused when unchanged.</summary>
-    public Decision RateLimited(TimeSpan retryAfter, string policyVersion)
-    {
-        if (Volatile.Read(ref _lastLimited) is { } last && last.RetryAfter == retryAfter)
-        {
-            return last;
-        }
-
-        var decision = new Decision(DecisionKind.RateLimited, Reason, Pointer, policyVersion, retryAfter: retryAfter);
-        Volatile.Write(ref _lastLimited, decision);
-        return decision;
-    }
+    /// <summary>The rate-limited verdict of this limit (each <see cref="Decision"/> carries its own retry-after).</summary>
+    public Verdict Limited { get; }
 }

@@ -1,3 +1,4 @@
+using PolicyEngine.Evaluation;
 using Json.Schema;
 
 namespace PolicyEngine.Compilation;
@@ -8,12 +9,12 @@ internal sealed class CompiledRules
     public CompiledRules(
         string? name,
         string pointer,
-        Decision? actionDenial,
+        Verdict? actionDenial,
         JsonSchema? argsSchema,
         CompiledCheck[] checks,
         CompiledApproval? approval,
         CompiledLimit[] limits,
-        Decision allow,
+        Verdict allow,
         int identityMemoSlot = -1)
     {
         Name = name;
@@ -40,7 +41,7 @@ internal sealed class CompiledRules
     public string Pointer { get; }
 
     /// <summary>For <c>"action": "deny"</c>, the denial every call gets.</summary>
-    public Decision? ActionDenial { get; }
+    public Verdict? ActionDenial { get; }
 
     public JsonSchema? ArgsSchema { get; }
 
@@ -52,7 +53,7 @@ internal sealed class CompiledRules
     public CompiledLimit[] Limits { get; }
 
     /// <summary>The allow returned when this entry admits a call that reserves no counter.</summary>
-    public Decision Allow { get; }
+    public Verdict Allow { get; }
 
     /// <summary>Whether the entry needs no store: no limits and no approval, so its checks alone decide.</summary>
     public bool ChecksOnly => Approval is null && Limits.Length == 0;

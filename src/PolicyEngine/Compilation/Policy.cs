@@ -20,7 +20,11 @@ public sealed partial class Policy
     private readonly bool _hideAll;
 
     // The decision for a name no exact entry matches, when no glob could match it either.
-    private readonly Decision? _unmatched;
+    private readonly Verdict? _unmatched;
+
+    // A lone "*" entry (a catch-all, typically carrying the default's reason) with no hide globs: every name no exact
+    // entry matches is governed by it, so it is settled like an exact entry and costs what plain `default` costs.
+    private readonly ToolSlot? _catchAll;
 
     private Policy(PolicyDocument document)
     {
@@ -28,12 +32,12 @@ public sealed partial class Policy
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(document.ToJson()));
         Version = Convert.ToHexStringLower(hash.AsSpan(0, 8));
 
-        Hidden = new Decision(DecisionKind.Deny, "this tool is not available", BuiltInRules.Hidden, Version);
-        DefaultDeny = new Decision(DecisionKind.Deny, "this tool is not allowed by the policy (default deny)", BuiltInRules.DefaultDeny, Version);
-        DefaultAllow = new Decision(DecisionKind.Allow, null, BuiltInRules.DefaultAllow, Version);
-        InvalidArguments = new Decision(DecisionKind.Deny, "the arguments must be a JSON object", BuiltInRules.InvalidArguments, Version);
-        UnreadableArguments = new Decision(DecisionKind.Deny, "the arguments could not be evaluated against the policy", BuiltInRules.InvalidArguments, Version);
-        StoreUnavailable = new Decision(DecisionKind.Deny, "the policy's counter store is unavailable; try again later", BuiltInRules.StoreUnavailable, Version);
+        Hidden = new Verdict(DecisionKind.Deny, "this tool is not available", BuiltInRules.Hidden, Version);
+        DefaultDeny = new Verdict(DecisionKind.Deny, "this tool is not allowed by the policy (default deny)", BuiltInRules.DefaultDeny, Version);
+        DefaultAllow = new Verdict(DecisionKind.Allow, null, BuiltInRules.DefaultAllow, Version);
+        InvalidArguments = new Verdict(DecisionKind.Deny, "the arguments must be a JSON object", BuiltInRules.InvalidArguments, Version);
+        UnreadableArguments = new Verdict(DecisionKind.Deny, "the arguments could not be evaluated against the policy", BuiltInRules.InvalidArguments, Version);
+        StoreUnavailable = new Verdict(DecisionKind.Deny, "the policy's counter store is unavailable; try again later", BuiltInRules.StoreUnavailable, Version);
 
         var hiddenExact = new List<string>();
         var hiddenGlobs = new List<string>();
@@ -96,6 +100,10 @@ public sealed partial class Policy
         {
             _unmatched = Hidden;
         }
+        else if (_globs is [{ Name: "*" } star] && _hiddenGlobs.Length == 0)
+        {
+            _catchAll = new ToolSlot(star, hidden: false).Settle(this);
+        }
         else if (_globs.Length == 0 && _hiddenGlobs.Length == 0)
         {
             _unmatched = Default == DefaultAction.Deny ? DefaultDeny : AllTools is null ? DefaultAllow : null;
@@ -113,17 +121,17 @@ public sealed partial class Policy
 
     internal CompiledRules? AllTools { get; }
 
-    internal Decision Hidden { get; }
+    internal Verdict Hidden { get; }
 
-    internal Decision DefaultDeny { get; }
+    internal Verdict DefaultDeny { get; }
 
-    internal Decision DefaultAllow { get; }
+    internal Verdict DefaultAllow { get; }
 
-    internal Decision InvalidArguments { get; }
+    internal Verdict InvalidArguments { get; }
 
-    internal Decision UnreadableArguments { get; }
+    internal Verdict UnreadableArguments { get; }
 
-    internal Decision StoreUnavailable { get; }
+    internal Verdict StoreUnavailable { get; }
 
     internal DefaultAction Default => Document.Default;
 
@@ -206,13 +214,19 @@ public sealed partial class Policy
     /// <param name="argsAreObject">Whether the arguments are an object (or absent): an allow, or a denial that
     /// comes after the arguments check, is only settled then.</param>
     /// <param name="match">What the lookup found, when it is complete, so evaluation need not look again.</param>
-    internal Decision? FixedDecision(string tool, bool argsAreObject, out ToolMatch match)
+    internal Verdict? FixedDecision(string tool, bool argsAreObject, out ToolMatch match)
     {
         if (_exact.TryGetValue(tool, out var slot))
         {
             // Hide globs were applied to exact names at compile time, so an exact hit is the whole answer.
             match = new ToolMatch(Known: true, slot.Hidden, slot.Hidden ? null : slot.Rules);
             return slot.Settled is { } settled && (argsAreObject || slot.SettledBeforeArguments) ? settled : null;
+        }
+
+        if (_catchAll is { } catchAll)
+        {
+            match = new ToolMatch(Known: true, Hidden: false, catchAll.Rules);
+            return catchAll.Settled is { } settledByStar && argsAreObject ? settledByStar : null;
         }
 
         match = _globs.Length == 0 && _hiddenGlobs.Length == 0 ? new ToolMatch(Known: true, _hideAll, null) : default;
@@ -229,13 +243,13 @@ public sealed partial class Policy
     /// An exact tool name's entry, whether <c>hide</c> names it, and the decision every call of the name gets when it
     /// depends on nothing else. A struct stored in the table itself: one lookup, no further indirection.
     /// </summary>
-    private readonly struct ToolSlot(CompiledRules? rules, bool hidden, Decision? settled = null, bool settledBeforeArguments = false)
+    private readonly struct ToolSlot(CompiledRules? rules, bool hidden, Verdict? settled = null, bool settledBeforeArguments = false)
     {
         public CompiledRules? Rules { get; } = rules;
 
         public bool Hidden { get; } = hidden;
 
-        public Decision? Settled { get; } = settled;
+        public Verdict? Settled { get; } = settled;
 
         /// <summary>Whether <see cref="Settled"/> comes before the arguments check (hidden), so it holds for any arguments.</summary>
         public bool SettledBeforeArguments { get; } = settledBeforeArguments;
@@ -282,10 +296,10 @@ public sealed partial class Policy
 
     private CompiledRules Compile(ToolPolicy tool, string pointer)
     {
-        Decision? actionDenial = null;
+        Verdict? actionDenial = null;
         if (tool.Action == ToolAction.Deny)
         {
-            actionDenial = new Decision(DecisionKind.Deny, tool.OnDeny ?? "this tool is disabled by the policy", pointer, Version);
+            actionDenial = new Verdict(DecisionKind.Deny, tool.OnDeny ?? "this tool is disabled by the policy", pointer, Version);
         }
 
         var checks = new List<CompiledCheck>();
@@ -309,10 +323,10 @@ public sealed partial class Policy
         foreach (var limit in tool.Limits ?? [])
         {
             var reason = limit.OnDeny ?? $"rate limit reached: {limit.Counter} allows {limit.Max} per {limit.Window}";
-            limits.Add(new CompiledLimit(limit, $"{pointer}/limits/{index++}", reason));
+            limits.Add(new CompiledLimit(limit, $"{pointer}/limits/{index++}", reason, Version));
         }
 
-        var allow = new Decision(DecisionKind.Allow, null, pointer, Version);
+        var allow = new Verdict(DecisionKind.Allow, null, pointer, Version);
         var memoSlot = -1;
         if (actionDenial is null && tool.CompiledArgsSchema is null && checks.Count > 0
             && checks.TrueForAll(check => check.Predicate.ReadsIdentityOnly) && IdentityMemoSlots < MaxIdentityMemoSlots)
@@ -336,7 +350,7 @@ public sealed partial class Policy
             var reason = predicates[i].OnDeny
                 ?? (isRequire ? $"requirement not met: {compiled.Describe()}" : $"denied because {compiled.Describe()}");
             var rule = $"{pointer}/{i}";
-            checks.Add(new CompiledCheck(compiled, isRequire, rule, new Decision(DecisionKind.Deny, reason, rule, Version)));
+            checks.Add(new CompiledCheck(compiled, isRequire, rule, new Verdict(DecisionKind.Deny, reason, rule, Version)));
         }
     }
 

@@ -95,7 +95,10 @@ public sealed class InMemoryCounterStore : ICounterStore
 
         if (count == 1)
         {
-            return RunOne(CounterSlot.For(requests[0], nowMs), nowMs, commit);
+            object? noHint = null;
+            var slot = CounterSlot.For(requests[0], nowMs);
+            var result = RunOne(slot, nowMs, commit, ref noHint);
+            return result.Admitted && commit ? CounterResult.Success(new CounterReservation([slot.ToCharge()])) : result;
         }
 
         // Per-thread scratch: a reservation never re-enters the store on the same thread, and nothing keeps them.
@@ -168,20 +171,41 @@ public sealed class InMemoryCounterStore : ICounterStore
     private Cell CellOf(in CounterSlot slot) =>
         _cells.GetOrAdd(
             slot.Key,
-            static (_, state) => new Cell(state.Window, state.Store._sweptHorizons.TryGetValue(state.Window, out var horizon) ? horizon : long.MinValue),
+            static (key, state) => new Cell(state.Store, key, state.Window, state.Store._sweptHorizons.TryGetValue(state.Window, out var horizon) ? horizon : long.MinValue),
             (Store: this, Window: slot.WindowLength));
 
-    /// <summary>One counter (the common case): no scratch arrays, no lock ordering.</summary>
-    private CounterResult RunOne(in CounterSlot slot, long nowMs, bool commit)
+    /// <summary>
+    /// Reserves one counter, starting from <paramref name="hint"/>: a cell this store returned for the same key before
+    /// (the evaluator keeps it on the <see cref="PolicyIdentity"/> beside the counter key), so the hot path of a
+    /// grant-scoped limit skips the dictionary. A hint that is not this store's cell for this key, or whose cell was
+    /// swept, is replaced by the dictionary's.
+    /// </summary>
+    /// <remarks>What an admitted call charged comes back in <paramref name="charge"/> rather than in a reservation object.</remarks>
+    internal CounterResult ReserveOne(in CounterRequest request, DateTimeOffset now, ref object? hint, out CounterCharge charge)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        MaybeSweep(nowMs);
+        var slot = CounterSlot.For(request, nowMs);
+        var result = RunOne(slot, nowMs, commit: true, ref hint);
+        charge = result.Admitted ? slot.ToCharge() : default;
+        return result;
+    }
+
+    /// <summary>One counter (the common case): no scratch arrays, no lock ordering. An admitted result carries no reservation (the caller builds it from the slot).</summary>
+    private CounterResult RunOne(in CounterSlot slot, long nowMs, bool commit, ref object? hint)
     {
         while (true)
         {
-            var cell = CellOf(slot);
+            var cell = hint is Cell known && ReferenceEquals(known.Store, this) && string.Equals(known.Key, slot.Key, StringComparison.Ordinal)
+                ? known
+                : CellOf(slot);
+            hint = cell;
             lock (cell)
             {
                 if (cell.Dead)
                 {
                     // The sweeper removed this cell after we looked it up; look again.
+                    hint = null;
                     continue;
                 }
 
@@ -196,7 +220,7 @@ public sealed class InMemoryCounterStore : ICounterStore
                 }
 
                 cell.Charge(slot.BucketStart, slot.ReadFrom - slot.WindowLength, slot.ExpiresAt + slot.WindowLength, slot.Amount);
-                return CounterResult.Success(new CounterReservation(slot.ToCharge()));
+                return CounterResult.Success(null);
             }
         }
     }
@@ -308,8 +332,14 @@ public sealed class InMemoryCounterStore : ICounterStore
     /// horizon, which calls stamped behind it cannot pass. Two buckets (a fixed window and the one before it) live in
     /// the cell itself; sliding windows move to an array.
     /// </summary>
-    private sealed class Cell(long windowLength, long horizon)
+    private sealed class Cell(InMemoryCounterStore store, string key, long windowLength, long horizon)
     {
+        /// <summary>The store that holds the cell (a hint from another store is never used).</summary>
+        public InMemoryCounterStore Store => store;
+
+        /// <summary>The counter's key (a hint is used only for the key it was found by).</summary>
+        public string Key => key;
+
         private TwoBuckets _inline;
         private long[]? _overflow;
         private int _length;

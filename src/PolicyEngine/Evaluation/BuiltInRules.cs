@@ -17,4 +17,7 @@ public static class BuiltInRules
 
     /// <summary>The arguments are not a JSON object, or could not be evaluated; never an allow.</summary>
     public const string InvalidArguments = "(invalid arguments)";
+
+    /// <summary>A <c>default(Decision)</c>: a value no evaluator returned, which reads as a denial.</summary>
+    public const string NoDecision = "(no decision)";
 }

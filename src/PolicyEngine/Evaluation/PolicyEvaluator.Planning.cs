@@ -49,10 +49,14 @@ public sealed partial class PolicyEvaluator
     /// <summary>What is left to do after the pure checks: nothing (a final decision), or counters and approval.</summary>
     private struct Plan
     {
-        public Decision? Final;
+        public Verdict? Final;
         public CompiledRules? Rules;
         public RequestList? Requests;
         public CompiledApproval? Approval;
+
+        // Set when the only request is the identity's first grant-scoped counter: the in-memory store can start from
+        // the cell the identity keeps (PolicyIdentity.FirstCounterCell) instead of its dictionary.
+        public PolicyIdentity? Hinted;
     }
 
     private Plan MakePlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool reuseBuffers)
@@ -103,6 +107,15 @@ public sealed partial class PolicyEvaluator
             }
         }
 
+        if (limitCount == 1)
+        {
+            var only = rules is { Limits.Length: 1 } ? rules.Limits[0] : allTools!.Limits[0];
+            if (only.Rule.ScopeKind == LimitScopeKind.Grant && identity.KeepsFirstKeyOf(only))
+            {
+                plan.Hinted = identity;
+            }
+        }
+
         plan.Approval = NeededApproval(rules, context) ?? NeededApproval(allTools, context);
         if (plan.Requests is null && plan.Approval is null)
         {
@@ -113,7 +126,7 @@ public sealed partial class PolicyEvaluator
     }
 
     /// <summary>The entry's own checks in order: action, args_schema, require and deny_if. Returns the first denial.</summary>
-    private static Decision? Check(CompiledRules rules, in EvaluationContext context, Policy policy)
+    private static Verdict? Check(CompiledRules rules, in EvaluationContext context, Policy policy)
     {
         if (rules.ActionDenial is { } actionDenial)
         {
@@ -129,7 +142,7 @@ public sealed partial class PolicyEvaluator
             }
             catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
             {
-                return new Decision(DecisionKind.Deny, RegexTimeoutReason, rules.Pointer + "/args_schema", policy.Version);
+                return new Verdict(DecisionKind.Deny, RegexTimeoutReason, rules.Pointer + "/args_schema", policy.Version);
             }
 
             if (!holds)
@@ -154,7 +167,7 @@ public sealed partial class PolicyEvaluator
         return denial;
     }
 
-    private static Decision? RunChecks(CompiledRules rules, in EvaluationContext context, Policy policy)
+    private static Verdict? RunChecks(CompiledRules rules, in EvaluationContext context, Policy policy)
     {
         foreach (var check in rules.Checks)
         {
@@ -167,13 +180,13 @@ public sealed partial class PolicyEvaluator
             catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
             {
                 // Fail closed: a match that overran its time budget never counts as passing.
-                return new Decision(DecisionKind.Deny, RegexTimeoutReason, check.Pointer, policy.Version);
+                return new Verdict(DecisionKind.Deny, RegexTimeoutReason, check.Pointer, policy.Version);
             }
 
             if (ambiguous)
             {
                 var why = check.Predicate.Undecided(context) ?? "an argument on the path of this rule appears more than once (a duplicated key)";
-                return new Decision(DecisionKind.Deny, why, check.Pointer, policy.Version);
+                return new Verdict(DecisionKind.Deny, why, check.Pointer, policy.Version);
             }
 
             if (holds != check.IsRequire)
@@ -195,7 +208,7 @@ public sealed partial class PolicyEvaluator
 
     private static readonly Json.Schema.EvaluationOptions ListOptions = new() { OutputFormat = Json.Schema.OutputFormat.List };
 
-    private static Decision ArgsSchemaDenial(CompiledRules rules, Json.Schema.JsonSchema schema, in EvaluationContext context, Policy policy)
+    private static Verdict ArgsSchemaDenial(CompiledRules rules, Json.Schema.JsonSchema schema, in EvaluationContext context, Policy policy)
     {
         (string Location, string Message)? detail;
         try
@@ -210,7 +223,7 @@ public sealed partial class PolicyEvaluator
         var reason = detail is null
             ? "the arguments do not match the tool's schema"
             : $"the arguments do not match the tool's schema at \"{detail.Value.Location}\": {detail.Value.Message}";
-        return new Decision(DecisionKind.Deny, reason, rules.Pointer + "/args_schema", policy.Version);
+        return new Verdict(DecisionKind.Deny, reason, rules.Pointer + "/args_schema", policy.Version);
     }
 
     private static (string Location, string Message)? FirstSchemaError(Json.Schema.EvaluationResults results)
@@ -273,7 +286,7 @@ public sealed partial class PolicyEvaluator
     }
 
     /// <summary>Builds the counter requests of a list of limits; returns a denial for a missing scope or a bad cost.</summary>
-    private static Decision? PlanLimits(
+    private static Verdict? PlanLimits(
         CompiledLimit[] limits,
         in EvaluationContext context,
         string tool,
@@ -316,13 +329,13 @@ public sealed partial class PolicyEvaluator
                     if (found != PathResult.Found)
                     {
                         var why = found == PathResult.Ambiguous ? "appears more than once" : "is missing";
-                        return new Decision(DecisionKind.Deny, $"the argument {rule.Scope[5..]} {why}; the limit \"{rule.Counter}\" is counted per value of it", limit.Pointer, policy.Version);
+                        return new Verdict(DecisionKind.Deny, $"the argument {rule.Scope[5..]} {why}; the limit \"{rule.Counter}\" is counted per value of it", limit.Pointer, policy.Version);
                     }
 
                     if (value.ValueKind is JsonValueKind.Object or JsonValueKind.Array && JsonValueComparer.IsDeeperThanMaxDepth(value))
                     {
                         // Canonical JSON keeps text past that depth as written, so respelling it would open a new counter.
-                        return new Decision(DecisionKind.Deny, $"the argument {rule.Scope[5..]} is nested deeper than {JsonValueComparer.MaxDepth} levels; the limit \"{rule.Counter}\" is counted per value of it", limit.Pointer, policy.Version);
+                        return new Verdict(DecisionKind.Deny, $"the argument {rule.Scope[5..]} is nested deeper than {JsonValueComparer.MaxDepth} levels; the limit \"{rule.Counter}\" is counted per value of it", limit.Pointer, policy.Version);
                     }
 
                     // Strings keep their text; other values their canonical JSON, tagged so "5" and 5 differ.
@@ -338,7 +351,7 @@ public sealed partial class PolicyEvaluator
                 var found = costPath.Resolve(context, out var value);
                 if (found != PathResult.Found || !ExactNumber.IsNonNegativeInteger(value, out amount))
                 {
-                    return new Decision(
+                    return new Verdict(
                         DecisionKind.Deny,
                         $"the argument {rule.CostFrom![5..]} must be a non-negative whole number (the amount charged to \"{rule.Counter}\")",
                         limit.Pointer,
@@ -348,7 +361,7 @@ public sealed partial class PolicyEvaluator
 
             if (amount > rule.Max)
             {
-                return new Decision(
+                return new Verdict(
                     DecisionKind.Deny,
                     $"this call costs {amount}, more than the limit \"{rule.Counter}\" allows in one window ({rule.Max}); it can never be admitted",
                     limit.Pointer,

@@ -23,33 +23,49 @@ public sealed partial class PolicyEvaluator
         {
             try
             {
-                return Check(rules, new EvaluationContext(args, dictionary, identity), policy) ?? rules.Allow;
+                return new Decision(Check(rules, new EvaluationContext(args, dictionary, identity), policy) ?? rules.Allow);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                return policy.UnreadableArguments;
+                return new Decision(policy.UnreadableArguments);
             }
         }
 
         if (TryPlan(policy, match, identity, tool, args, dictionary, synchronous: true, out var plan) is { } final)
         {
-            return final;
+            return new Decision(final);
         }
 
         if (plan is { Approval: null, Requests: { } requests })
         {
             // Limits without approval: one reservation, decided here without the general store phase.
             CounterResult result;
+            CounterCharge charge = default;
             try
             {
-                result = _counters.Reserve(requests, _time.GetUtcNow());
+                if (_memory is { } memory && requests.Count == 1)
+                {
+                    // The default store's single-counter path: the charge comes back in place (no reservation
+                    // object), starting from the cell the identity keeps for its first grant-scoped counter.
+                    object? noHint = null;
+                    result = memory.ReserveOne(requests.Items[0], _time.GetUtcNow(), ref plan.Hinted is { } hinted ? ref hinted.FirstCounterCell : ref noHint, out charge);
+                }
+                else
+                {
+                    result = _counters.Reserve(requests, _time.GetUtcNow());
+                }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                return StoreFailure(policy, plan);
+                return new Decision(StoreFailure(policy, plan));
             }
 
-            return result.Admitted ? Admitted(policy, plan, result) : RateLimited(policy, plan, result);
+            if (!result.Admitted)
+            {
+                return RateLimited(policy, plan, result);
+            }
+
+            return result.Reservation is null && charge.Key is not null ? Admitted(policy, plan, charge) : Admitted(policy, plan, result);
         }
 
         var pending = Decide(policy, plan, identity, tool, args, dictionary, synchronous: true, CancellationToken.None);
@@ -59,11 +75,11 @@ public sealed partial class PolicyEvaluator
 
     private ValueTask<Decision> DecideAsync(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, CancellationToken cancellationToken) =>
         TryPlan(policy, default, identity, tool, args, dictionary, synchronous: false, out var plan) is { } final
-            ? ValueTask.FromResult(final)
+            ? ValueTask.FromResult(new Decision(final))
             : Decide(policy, plan, identity, tool, args, dictionary, synchronous: false, cancellationToken);
 
     /// <summary>Makes the plan; returns the decision when no store is needed.</summary>
-    private Decision? TryPlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool synchronous, out Plan plan)
+    private Verdict? TryPlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool synchronous, out Plan plan)
     {
         try
         {
@@ -125,7 +141,7 @@ public sealed partial class PolicyEvaluator
                     }
                     catch (Exception ex) when (ex is not OutOfMemoryException)
                     {
-                        return StoreFailure(policy, plan);
+                        return new Decision(StoreFailure(policy, plan));
                     }
 
                     if (!peek.Admitted)
@@ -149,18 +165,18 @@ public sealed partial class PolicyEvaluator
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
                     // Approvals always fail closed: an unreadable approval store never approves.
-                    return policy.StoreUnavailable;
+                    return new Decision(policy.StoreUnavailable);
                 }
 
                 if (!consumedApproval)
                 {
-                    return NeedsApproval(policy, approval, approvalId, identity, tool);
+                    return new Decision(NeedsApproval(policy, approval, approvalId, identity, tool));
                 }
             }
 
             if (plan.Requests is not { } requests)
             {
-                return plan.Rules?.Allow ?? policy.DefaultAllow;
+                return new Decision(plan.Rules?.Allow ?? policy.DefaultAllow);
             }
 
             CounterResult result;
@@ -173,7 +189,7 @@ public sealed partial class PolicyEvaluator
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 RestoreApproval(consumedApproval, approvalId, approvalExpiry);
-                return StoreFailure(policy, plan);
+                return new Decision(StoreFailure(policy, plan));
             }
 
             if (!result.Admitted)
@@ -215,19 +231,31 @@ public sealed partial class PolicyEvaluator
         }
     }
 
-    private Decision StoreFailure(Policy policy, in Plan plan) =>
+    private Verdict StoreFailure(Policy policy, in Plan plan) =>
         _failureMode == StoreFailureMode.FailOpen
-            ? new Decision(DecisionKind.Allow, "limits were not enforced: the counter store is unavailable", plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, unenforced: true)
+            ? new Verdict(DecisionKind.Allow, "limits were not enforced: the counter store is unavailable", plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, unenforced: true)
             : policy.StoreUnavailable;
 
     private Decision Admitted(Policy policy, in Plan plan, in CounterResult result)
     {
-        if (result.Reservation is { } reservation)
+        var allow = plan.Rules?.Allow ?? policy.DefaultAllow;
+        if (result.Reservation is not { } reservation)
         {
-            reservation.Issuer ??= this;
+            return new Decision(allow);
         }
 
-        return new(DecisionKind.Allow, null, plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, reservation: result.Reservation);
+        // The reservation goes into a recycled handle; the decision records the handle's version (see Complete).
+        var ticket = TicketPool.Rent(this);
+        ticket.Reservation = reservation;
+        return new Decision(allow, ticket, Volatile.Read(ref ticket.Version));
+    }
+
+    /// <summary>An admitted call whose single charge came back in place: it goes into a recycled handle, nothing is allocated.</summary>
+    private Decision Admitted(Policy policy, in Plan plan, in CounterCharge charge)
+    {
+        var ticket = TicketPool.Rent(this);
+        ticket.Charge = charge;
+        return new Decision(plan.Rules?.Allow ?? policy.DefaultAllow, ticket, Volatile.Read(ref ticket.Version));
     }
 
     private static Decision RateLimited(Policy policy, in Plan plan, in CounterResult result)
@@ -238,13 +266,13 @@ public sealed partial class PolicyEvaluator
         var limit = index < own.Length ? own[index]
             : policy.AllTools is { } allTools && index - own.Length < allTools.Limits.Length ? allTools.Limits[index - own.Length]
             : own.Length > 0 ? own[0] : policy.AllTools!.Limits[0];
-        return limit.RateLimited(result.RetryAfter, policy.Version);
+        return new Decision(limit.Limited, result.RetryAfter);
     }
 
-    private static Decision NeedsApproval(Policy policy, CompiledApproval approval, string id, PolicyIdentity identity, string tool)
+    private static Verdict NeedsApproval(Policy policy, CompiledApproval approval, string id, PolicyIdentity identity, string tool)
     {
         var request = new ApprovalRequest(id, identity.Id, tool, approval.Reason, approval.Pointer, approval.TimeToLive, policy.Version);
-        return new Decision(DecisionKind.NeedsApproval, approval.Reason, approval.Pointer, policy.Version, approval: request);
+        return new Verdict(DecisionKind.NeedsApproval, approval.Reason, approval.Pointer, policy.Version, approval: request);
     }
 
     /// <summary>The approval id of this exact call (see <see cref="ApprovalFingerprint"/>).</summary>

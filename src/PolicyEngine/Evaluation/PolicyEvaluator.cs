@@ -23,6 +23,9 @@ namespace PolicyEngine;
 public sealed partial class PolicyEvaluator
 {
     private readonly ICounterStore _counters;
+
+    // The default store, when it is the one in use: its single-counter path takes a cell hint kept on the identity.
+    private readonly InMemoryCounterStore? _memory;
     private readonly IApprovalStore _approvals;
     private readonly TimeProvider _time;
     private readonly StoreFailureMode _failureMode;
@@ -46,6 +49,7 @@ public sealed partial class PolicyEvaluator
         _policy = policy;
         _time = timeProvider ?? TimeProvider.System;
         _counters = counterStore ?? new InMemoryCounterStore();
+        _memory = _counters as InMemoryCounterStore;
         _approvals = approvalStore ?? new InMemoryApprovalStore(_time);
         options ??= new PolicyEvaluatorOptions();
         if (options.StoreTimeout <= TimeSpan.Zero && options.StoreTimeout != Timeout.InfiniteTimeSpan)
@@ -107,13 +111,14 @@ public sealed partial class PolicyEvaluator
         Decision decision;
         try
         {
-            decision = policy.FixedDecision(tool, args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null, out var match)
-                ?? DecideSync(policy, match, identity, tool, args, null);
+            decision = policy.FixedDecision(tool, args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null, out var match) is { } settled
+                ? new Decision(settled)
+                : DecideSync(policy, match, identity, tool, args, null);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Nothing escapes Evaluate: an element of a disposed JsonDocument throws on its first read.
-            return Finish(identity, tool, default, null, policy.UnreadableArguments);
+            return Finish(identity, tool, default, null, new Decision(policy.UnreadableArguments));
         }
 
         return Finish(identity, tool, args, null, decision);
@@ -133,12 +138,14 @@ public sealed partial class PolicyEvaluator
         Decision decision;
         try
         {
-            decision = policy.FixedDecision(tool, argsAreObject: true, out var match) ?? DecideSync(policy, match, identity, tool, default, args);
+            decision = policy.FixedDecision(tool, argsAreObject: true, out var match) is { } settled
+                ? new Decision(settled)
+                : DecideSync(policy, match, identity, tool, default, args);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A host's dictionary that throws while enumerated, or values of a disposed JsonDocument.
-            return Finish(identity, tool, default, null, policy.UnreadableArguments);
+            return Finish(identity, tool, default, null, new Decision(policy.UnreadableArguments));
         }
 
         return Finish(identity, tool, default, args, decision);
@@ -162,7 +169,7 @@ public sealed partial class PolicyEvaluator
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            return Finish(identity, tool, default, null, policy.UnreadableArguments);
+            return Finish(identity, tool, default, null, new Decision(policy.UnreadableArguments));
         }
 
         return Finish(identity, tool, args, null, decision);
@@ -187,30 +194,31 @@ public sealed partial class PolicyEvaluator
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            return Finish(identity, tool, default, null, policy.UnreadableArguments);
+            return Finish(identity, tool, default, null, new Decision(policy.UnreadableArguments));
         }
 
         return Finish(identity, tool, default, args, decision);
     }
 
     /// <summary>
-    /// Commits (the call succeeded) or rolls back (it failed) what the decision reserved. Only the first call for a
-    /// decision has an effect, and only on the evaluator that made the decision (another evaluator ignores it); a rollback returns exactly what was reserved and never touches a later window.
+    /// Commits (the call succeeded) or rolls back (it failed) what the decision reserved, and recycles the decision's
+    /// handle. Only the first call for a decision (or any copy of it) has an effect, and only on the evaluator that made
+    /// the decision (another evaluator ignores it); a rollback returns exactly what was reserved and never touches a
+    /// later window. Decisions that reserved nothing (<see cref="Decision.HasReservation"/> is false) are ignored.
     /// Never throws for a store fault (the quota then stays spent: the safe side).
     /// </summary>
     /// <param name="decision">A decision returned by this evaluator.</param>
     /// <param name="succeeded">Whether the upstream call succeeded.</param>
     public void Complete(Decision decision, bool succeeded)
     {
-        ArgumentNullException.ThrowIfNull(decision);
-        if (decision.Reservation is not { } reservation || !ReferenceEquals(reservation.Issuer, this) || !reservation.TryComplete() || succeeded)
+        if (TakeReservation(decision, succeeded) is not { } rollback)
         {
             return;
         }
 
         try
         {
-            _counters.Release(reservation, _time.GetUtcNow());
+            _counters.Release(rollback, _time.GetUtcNow());
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -225,20 +233,42 @@ public sealed partial class PolicyEvaluator
     /// <returns>A task that completes when the rollback is stored.</returns>
     public async ValueTask CompleteAsync(Decision decision, bool succeeded, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(decision);
-        if (decision.Reservation is not { } reservation || !ReferenceEquals(reservation.Issuer, this) || !reservation.TryComplete() || succeeded)
+        if (TakeReservation(decision, succeeded) is not { } rollback)
         {
             return;
         }
 
         try
         {
-            await _counters.ReleaseAsync(reservation, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await _counters.ReleaseAsync(rollback, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Keeping the quota spent is the safe outcome of a failed rollback.
         }
+    }
+
+    /// <summary>
+    /// Completes the decision's handle: the first completion of this evaluator's decision moves the ticket's version on
+    /// (so every later one, from any copy, finds another version), takes what must be rolled back, and recycles the
+    /// ticket. Returns what to release, or <see langword="null"/> when nothing is to be released.
+    /// </summary>
+    private CounterReservation? TakeReservation(in Decision decision, bool succeeded)
+    {
+        if (decision.Ticket is not { } ticket || !ReferenceEquals(ticket.Owner, this))
+        {
+            return null;
+        }
+
+        var version = decision.TicketVersion;
+        if (Interlocked.CompareExchange(ref ticket.Version, version + 1, version) != version)
+        {
+            return null;
+        }
+
+        var rollback = succeeded ? null : ticket.ToReservation();
+        TicketPool.Return(ticket);
+        return rollback;
     }
 
     /// <summary>

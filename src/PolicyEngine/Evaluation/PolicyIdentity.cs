@@ -1,3 +1,4 @@
+using PolicyEngine.Evaluation;
 using System.Collections.Frozen;
 using System.Security.Claims;
 using System.Text.Json;
@@ -81,7 +82,7 @@ public sealed class PolicyIdentity
     {
         public Policy Policy { get; } = policy;
 
-        public Decision?[] Slots { get; } = new Decision?[policy.IdentityMemoSlots];
+        public Verdict?[] Slots { get; } = new Verdict?[policy.IdentityMemoSlots];
     }
 
     /// <summary>The grant or subject id.</summary>
@@ -100,11 +101,11 @@ public sealed class PolicyIdentity
     }
 
     /// <summary>What the checks in memo slot <paramref name="slot"/> of <paramref name="policy"/> decided for this identity, if known.</summary>
-    internal Decision? Recall(Policy policy, int slot) =>
+    internal Verdict? Recall(Policy policy, int slot) =>
         MemoFor(policy) is { } memo ? Volatile.Read(ref memo.Slots[slot]) : null;
 
     /// <summary>Remembers a check result; a policy seen for the first time replaces the older of the two memos.</summary>
-    internal void Remember(Policy policy, int slot, Decision decision)
+    internal void Remember(Policy policy, int slot, Verdict decision)
     {
         if (MemoFor(policy) is not { } memo)
         {
@@ -121,6 +122,16 @@ public sealed class PolicyIdentity
     // read on the hot path). Set once: the thread that claims the limit writes the key; until then readers miss.
     private object? _firstLimit;
     private string? _firstKey;
+
+    // The in-memory store's cell for the first limit's counter (a hint the store checks before use: see
+    // InMemoryCounterStore.ReserveOne), so a grant-scoped limit's hot path skips the store's dictionary.
+    private object? _firstCell;
+
+    /// <summary>Whether <paramref name="limit"/> is the limit whose key (and store cell hint) the identity keeps in place.</summary>
+    internal bool KeepsFirstKeyOf(object limit) => ReferenceEquals(Volatile.Read(ref _firstLimit), limit) && Volatile.Read(ref _firstKey) is not null;
+
+    /// <summary>The store's cell hint for the first limit (read and replaced by the store, racily: it is only a hint).</summary>
+    internal ref object? FirstCounterCell => ref _firstCell;
 
     internal string? FindCounterKey(object limit)
     {

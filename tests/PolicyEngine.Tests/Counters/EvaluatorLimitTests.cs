@@ -266,7 +266,7 @@ public class EvaluatorLimitTests
         evaluator.Complete(first, succeeded: false);
         evaluator.Complete(first, succeeded: false);
         evaluator.Complete(first, succeeded: true);
-        Assert.True(first.Reservation!.IsCompleted);
+        Assert.Null(first.Reservation);
         Assert.Equal(1, CountAllowed(evaluator, Alice, "t", Args(), 10));
     }
 

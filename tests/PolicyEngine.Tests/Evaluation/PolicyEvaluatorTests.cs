@@ -469,6 +469,32 @@ public class PolicyEvaluatorTests
         Assert.Equal(0, allocated);
     }
 
+    [Fact]
+    public void Evaluate_AdmittedAndRateLimitedCallsWithCompletion_AllocateNothingOnceWarm()
+    {
+        // The seed's shape on the real clock: a grant-scoped limit, hosts completing every allowed call, most callers
+        // already limited. Every identity's counter exists after the warm-up; the measured rounds admit and refuse.
+        var evaluator = new PolicyEvaluator(PolicyEngine.Policy.Parse("""
+            { "version": "2", "default": "deny", "tools": { "execute_python_code": {
+              "limits": [ { "counter": "runs", "window": "hour", "max": 1000000, "scope": "grant" } ] },
+              "send": { "limits": [ { "counter": "sends", "window": "hour", "max": 1, "scope": "grant" } ] } } }
+            """));
+        var callers = Enumerable.Range(0, 50).Select(i => new PolicyIdentity("user-" + i)).ToArray();
+        var next = 0;
+        var (allocated, sum) = MeasureRounds(() =>
+        {
+            var caller = callers[next++ % callers.Length];
+            var admitted = evaluator.Evaluate(caller, "execute_python_code", NoArgs);
+            evaluator.Complete(admitted, succeeded: true);
+            var limited = evaluator.Evaluate(caller, "send", NoArgs);
+            evaluator.Complete(limited, succeeded: true);
+            return (admitted.IsAllowed ? 1 : 0) + (limited.Kind == DecisionKind.RateLimited ? 1000 : 0);
+        });
+
+        Assert.Equal(1000 * 1001, sum);
+        Assert.Equal(0, allocated);
+    }
+
     /// <summary>
     /// Runs <paramref name="round"/> 100 times to warm up, then 1,000 times measured: the bytes this thread allocated
     /// meanwhile and the sum of what the measured rounds returned.
