@@ -5,6 +5,12 @@ using PolicyEngine;
 using PolicyEngine.Redis;
 using PolicyEngine.Sqlite;
 
+// Leasing workers (LeaseMode.cs) parse their own arguments.
+if (args.Length > 0 && args[0] == "lease")
+{
+    return await PolicyEngine.Stores.Worker.LeaseMode.RunAsync(args);
+}
+
 var mode = args[0];
 ICounterStore store = args[1] == "redis"
     ? RedisCounterStore.Connect(args[2], new RedisCounterStoreOptions { KeyPrefix = args.Length > 6 ? args[6] : "{pe-worker}:", Timeout = TimeSpan.FromSeconds(10) })
