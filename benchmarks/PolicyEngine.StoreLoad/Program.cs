@@ -28,6 +28,13 @@ var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.Cultu
 var duration = TimeSpan.FromSeconds(seconds);
 var noArgs = JsonDocument.Parse("{}").RootElement;
 
+// A third argument "leasing" runs the LeasingCounterStore cases instead (LeasingLoad.cs).
+if (args.Length > 2 && args[2] == "leasing")
+{
+    await LeasingLoad.RunAsync(address, duration);
+    return;
+}
+
 static Policy PolicyWith(int counters)
 {
     var limits = string.Join(",", Enumerable.Range(0, counters).Select(i =>

@@ -17,6 +17,14 @@ public sealed class PolicyEngineMcpOptions
     /// The policy file. Required unless <see cref="Policy"/> is set. The file is watched and reloaded when
     /// <see cref="ReloadOnChange"/> is set; an invalid edit keeps the policy in force and logs every problem.
     /// </summary>
+    /// <remarks>
+    /// Registered with <c>AddPolicyEngine</c>, a relative path is resolved against the host's content root
+    /// (<c>IHostEnvironment.ContentRootPath</c>; the application's directory when there is no host environment), never
+    /// against the working directory an MCP client happened to start the server in. <c>Host.CreateApplicationBuilder</c>
+    /// sets the content root to the working directory unless told otherwise: set
+    /// <c>HostApplicationBuilderSettings.ContentRootPath = AppContext.BaseDirectory</c> and copy the policy next to the
+    /// binary, as docs/mcp.md shows. A <see cref="PolicyGuard"/> constructed directly resolves it against the working directory.
+    /// </remarks>
     public string? PolicyPath { get; set; }
 
     /// <summary>
@@ -66,7 +74,28 @@ public sealed class PolicyEngineMcpOptions
     public bool ReloadOnChange { get; set; } = true;
 
     /// <summary>How long the file must stay quiet before a reload (editors write in several steps; default 300 ms).</summary>
+    /// <remarks>
+    /// The file is watched through <c>PhysicalFileProvider</c> change tokens, like configuration files: an edit in
+    /// place and a new file renamed over the old one (an atomic swap) both reload it. Where file events do not arrive
+    /// (some container mounts and network file systems) set the environment variable
+    /// <c>DOTNET_USE_POLLING_FILE_WATCHER=true</c>, as for configuration reloads.
+    /// </remarks>
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// Whether <c>tools/list</c> leaves out, for each caller, the tools the policy can never allow them (default
+    /// true): a tool no entry lists under <c>"default": "deny"</c>, an entry with <c>"action": "deny"</c>, and a tool
+    /// whose identity-only checks (a role gate) deny this caller whatever the arguments (see
+    /// <see cref="PolicyEngine.Policy.MayAllow"/>). Hidden tools are always left out.
+    /// </summary>
+    /// <remarks>
+    /// On by default because an agent spends turns on every tool it is shown: listing tools that can only ever be
+    /// refused invites calls that fail, and tells the agent more about the server than it can use. Unlike
+    /// <c>hide</c>, a tool left out this way still exists for the agent: a call to it gets its explanatory denial
+    /// (<c>(default deny)</c>, the entry's <c>on_deny</c>), not the unknown-tool error. Set it to false to list them
+    /// anyway, for example so that an agent reads each denied tool's description.
+    /// </remarks>
+    public bool HideNeverAllowedTools { get; set; } = true;
 
     /// <summary>
     /// The largest accepted <c>tools/call</c> arguments, in bytes of JSON (default 1 MiB). Larger calls are denied

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using PolicyEngine.ModelContextProtocol;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -14,7 +16,8 @@ public static class PolicyEngineMcpServerBuilderExtensions
     /// <see cref="PolicyEngineServiceCollectionExtensions.AddPolicyEngine(IServiceCollection, Action{PolicyEngineMcpOptions}?)"/>).
     /// </summary>
     /// <param name="builder">The MCP server builder.</param>
-    /// <param name="configure">Sets the options; omit it when <c>services.AddPolicyEngine(...)</c> was called.</param>
+    /// <param name="configure">Sets the options; omit it when <c>services.AddPolicyEngine(...)</c> was called. Without
+    /// either, the host fails when it starts (a <see cref="PolicyGuardException"/> saying so).</param>
     /// <returns><paramref name="builder"/>.</returns>
     public static IMcpServerBuilder WithPolicyEngine(this IMcpServerBuilder builder, Action<PolicyEngineMcpOptions>? configure = null)
     {
@@ -23,6 +26,9 @@ public static class PolicyEngineMcpServerBuilderExtensions
         {
             builder.Services.AddPolicyEngine(configure);
         }
+
+        // Without AddPolicyEngine the host must not start and then fail every request: checked when it starts.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PolicyGuardStartup>());
 
         return builder
             .WithMessageFilters(filters => filters.AddIncomingFilter(next => (context, cancellationToken) =>

@@ -13,7 +13,10 @@ public static class PolicyEngineServiceCollectionExtensions
 {
     /// <summary>
     /// Registers a singleton <see cref="PolicyGuard"/> (and its <see cref="PolicyEvaluator"/>) configured by
-    /// <paramref name="configure"/>. The guard uses the registered <see cref="ICounterStore"/>,
+    /// <paramref name="configure"/>. When the host starts, the options are validated (every problem listed in one
+    /// <see cref="OptionsValidationException"/>) and the policy is loaded, so a wrong setting or an invalid policy
+    /// stops the host before it serves anything. A relative <see cref="PolicyEngineMcpOptions.PolicyPath"/> is
+    /// resolved against the host's content root. The guard uses the registered <see cref="ICounterStore"/>,
     /// <see cref="IApprovalStore"/> and <see cref="TimeProvider"/> when there are any (register a Redis store to
     /// share limits between processes), and in-memory stores and the system clock otherwise.
     /// </summary>
@@ -28,6 +31,21 @@ public static class PolicyEngineServiceCollectionExtensions
         {
             builder.Configure(configure);
         }
+
+        // A relative path (policy, shadow policy, audit trail) means the host's content root, never the directory an
+        // MCP client started us in.
+        builder.PostConfigure<IServiceProvider>((options, provider) =>
+        {
+            var root = provider.GetService<IHostEnvironment>()?.ContentRootPath;
+            root = string.IsNullOrEmpty(root) ? AppContext.BaseDirectory : root;
+            options.PolicyPath = UnderContentRoot(options.PolicyPath, root);
+            options.ShadowPolicyPath = UnderContentRoot(options.ShadowPolicyPath, root);
+            options.AuditPath = UnderContentRoot(options.AuditPath, root);
+        });
+
+        // Every problem with the options stops the host when it starts, all listed in one exception.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PolicyEngineMcpOptions>, PolicyEngineMcpOptionsValidator>());
+        builder.ValidateOnStart();
 
         services.TryAddSingleton(sp => new PolicyGuard(
             sp.GetRequiredService<IOptions<PolicyEngineMcpOptions>>().Value,
@@ -57,4 +75,7 @@ public static class PolicyEngineServiceCollectionExtensions
         services.AddOptions<PolicyEngineMcpOptions>().Bind(configuration);
         return services.AddPolicyEngine(configure);
     }
+
+    private static string? UnderContentRoot(string? path, string root) =>
+        string.IsNullOrWhiteSpace(path) || Path.IsPathFullyQualified(path) ? path : Path.GetFullPath(path, root);
 }

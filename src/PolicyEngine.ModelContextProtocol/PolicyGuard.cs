@@ -2,8 +2,11 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.FileProviders.Physical;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Primitives;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -33,8 +36,10 @@ public sealed partial class PolicyGuard : IDisposable
     private readonly TimeSpan _debounce;
     private readonly int _maxArgumentsBytes;
     private readonly Func<RequestContext<CallToolRequestParams>, CancellationToken, ValueTask<bool>>? _toolExists;
+    private readonly bool _hideNeverAllowed;
     private readonly object _reloadLock = new();
-    private FileSystemWatcher? _watcher;
+    private PhysicalFileProvider? _fileProvider;
+    private IDisposable? _changeRegistration;
     private Timer? _debounceTimer;
     private string? _loadedText;
     private bool _disposed;
@@ -55,23 +60,17 @@ public sealed partial class PolicyGuard : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        if (options.ElicitationTimeout <= TimeSpan.Zero)
+        var problems = PolicyEngineMcpOptionsValidator.Problems(options);
+        if (problems.Count > 0)
         {
-            throw new PolicyGuardException("the elicitation timeout must be positive");
-        }
-
-        if (options.MaxArgumentsBytes <= 0)
-        {
-            throw new PolicyGuardException("the largest accepted arguments size must be positive");
-        }
-
-        if (string.IsNullOrEmpty(options.Identity))
-        {
-            throw new PolicyGuardException("the default identity must not be empty");
+            throw new PolicyGuardException(
+                $"the PolicyEngine options are invalid ({problems.Count} problem{(problems.Count == 1 ? string.Empty : "s")}):{Environment.NewLine}  "
+                + string.Join(Environment.NewLine + "  ", problems));
         }
 
         _elicitationTimeout = options.ElicitationTimeout;
-        _debounce = options.ReloadDebounce < TimeSpan.Zero ? TimeSpan.Zero : options.ReloadDebounce;
+        _debounce = options.ReloadDebounce;
+        _hideNeverAllowed = options.HideNeverAllowedTools;
         _maxArgumentsBytes = options.MaxArgumentsBytes;
         _mapIdentity = options.IdentityMapper;
         _toolExists = options.ToolExists;
@@ -85,13 +84,9 @@ public sealed partial class PolicyGuard : IDisposable
         {
             policy = given;
         }
-        else if (string.IsNullOrEmpty(options.PolicyPath))
-        {
-            throw new PolicyGuardException("no policy: set PolicyEngine:PolicyPath (a policy file) or a compiled policy");
-        }
         else
         {
-            _policyPath = Path.GetFullPath(options.PolicyPath);
+            _policyPath = Path.GetFullPath(options.PolicyPath!);
             policy = LoadInitial(_policyPath);
         }
 
@@ -314,7 +309,8 @@ public sealed partial class PolicyGuard : IDisposable
     }
 
     /// <summary>
-    /// The <c>tools/list</c> filter: removes the tools the policy hides from the caller. It follows the server's
+    /// The <c>tools/list</c> filter: removes the tools the policy hides from the caller, and with
+    /// <see cref="PolicyEngineMcpOptions.HideNeverAllowedTools"/> those it can never allow them. It follows the server's
     /// <c>nextCursor</c> itself and returns every visible tool in one page, so that no page boundary (an empty or
     /// short page) shows where hidden tools were taken out.
     /// </summary>
@@ -336,9 +332,10 @@ public sealed partial class PolicyGuard : IDisposable
         var visible = new List<Tool>(result.Tools.Count);
         for (var pages = 1; ; pages++)
         {
+            var policy = Evaluator.Policy;
             foreach (var tool in result.Tools)
             {
-                if (Evaluator.IsVisible(identity, tool.Name))
+                if (_hideNeverAllowed ? policy.MayAllow(identity, tool.Name) : Evaluator.IsVisible(identity, tool.Name))
                 {
                     visible.Add(tool);
                 }
@@ -366,7 +363,8 @@ public sealed partial class PolicyGuard : IDisposable
         lock (_reloadLock)
         {
             _disposed = true;
-            _watcher?.Dispose();
+            _changeRegistration?.Dispose();
+            _fileProvider?.Dispose();
             _debounceTimer?.Dispose();
         }
 
@@ -510,10 +508,14 @@ public sealed partial class PolicyGuard : IDisposable
         var text = decision.Kind == DecisionKind.RateLimited
             ? string.Create(
                 CultureInfo.InvariantCulture,
-                $"Call to '{tool}' rate-limited by policy: {reason}. Retry after {RetrySeconds(decision.RetryAfter)} seconds. (rule {decision.Rule})")
-            : $"Call to '{tool}' denied by policy: {reason}. (rule {decision.Rule})";
+                $"Call to '{tool}' rate-limited by policy: {reason}. Retry after {RetrySeconds(decision.RetryAfter)} seconds.{RuleSuffix(reason, decision.Rule)}")
+            : $"Call to '{tool}' denied by policy: {reason}.{RuleSuffix(reason, decision.Rule)}";
         return Error(text);
     }
+
+    /// <summary>" (rule R)", unless the reason already names the rule (the default deny's reason ends with "(default deny)").</summary>
+    private static string RuleSuffix(string reason, string? rule) =>
+        string.IsNullOrEmpty(rule) || reason.Contains(rule, StringComparison.Ordinal) ? string.Empty : $" (rule {rule})";
 
     private static long RetrySeconds(TimeSpan? retryAfter) =>
         retryAfter is { } r && r > TimeSpan.Zero ? (long)Math.Ceiling(r.TotalSeconds) : 1;
@@ -574,12 +576,12 @@ public sealed partial class PolicyGuard : IDisposable
         }
         catch (PolicyValidationException ex)
         {
-            foreach (var error in ex.Errors)
-            {
-                LogPolicyError(_logger, path, error.Pointer.Length == 0 ? "(root)" : error.Pointer, error.Message);
-            }
-
-            throw new PolicyGuardException($"the policy '{path}' is invalid: {string.Join("; ", ex.Errors)}", ex);
+            // Reported once, by the exception that stops the host: every problem on a line of its own.
+            var count = ex.Errors.Count;
+            throw new PolicyGuardException(
+                $"the policy '{path}' is invalid ({count} problem{(count == 1 ? string.Empty : "s")}):{Environment.NewLine}  "
+                + string.Join(Environment.NewLine + "  ", ex.Errors.Select(e => $"{(e.Pointer.Length == 0 ? "(root)" : e.Pointer)}: {e.Message}")),
+                ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -587,21 +589,21 @@ public sealed partial class PolicyGuard : IDisposable
         }
     }
 
+    /// <summary>
+    /// Watches the file through the hosting stack's file provider: a change token fires for an edit in place and for a
+    /// file renamed over it (an atomic swap), and a debounce timer reloads once the writes have settled.
+    /// </summary>
     private void StartWatching(string path)
     {
-        var directory = Path.GetDirectoryName(path)!;
         _debounceTimer = new Timer(_ => ReloadQuietly(), null, Timeout.Infinite, Timeout.Infinite);
-        _watcher = new FileSystemWatcher(directory, Path.GetFileName(path))
-        {
-            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
-        };
-        _watcher.Changed += OnFileEvent;
-        _watcher.Created += OnFileEvent;
-        _watcher.Renamed += OnFileEvent;
-        _watcher.EnableRaisingEvents = true;
+
+        // No exclusion filter: a policy named ".policy.json" is watched like any other.
+        _fileProvider = new PhysicalFileProvider(Path.GetDirectoryName(path)!, ExclusionFilters.None);
+        var fileName = Path.GetFileName(path);
+        _changeRegistration = ChangeToken.OnChange(() => _fileProvider.Watch(fileName), OnFileChanged);
     }
 
-    private void OnFileEvent(object sender, FileSystemEventArgs e)
+    private void OnFileChanged()
     {
         lock (_reloadLock)
         {

@@ -62,7 +62,7 @@ public class TestAndDiffCommandTests
     {
         var (code, _, stderr) = await CliRunner.RunAsync(string.Empty, "test");
         Assert.Equal(2, code);
-        Assert.Contains("missing the test FILE", stderr, StringComparison.Ordinal);
+        Assert.Contains("policyengine test: missing FILE|DIR", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -86,16 +86,16 @@ public class TestAndDiffCommandTests
         Assert.Equal("\"pay\"", lines[0]);
         Assert.StartsWith("  allow by /tools/pay → deny by /tools/pay/deny_if/0: ", lines[1], StringComparison.Ordinal);
         Assert.All(lines[2..^1], l => Assert.Matches("^    \"pay\" called by .* with \\{\"amount\":100(\\.0)?\\}$", l));
-        Assert.Matches("^\\d+ of \\d+ generated calls change decision \\(1 kinds of change in 1 tools\\)$", lines[^1]);
+        Assert.Matches("^\\d+ of \\d+ generated calls change decision \\(1 kind of change in 1 tool\\)$", lines[^1]);
     }
 
     [Fact]
-    public async Task Diff_InvalidPolicy_UsageError()
+    public async Task Diff_InvalidPolicy_ExitsOneLikeEveryCommand()
     {
         var a = CliRunner.TempFile(Policy);
         var b = CliRunner.TempFile("""{"version": "2"}""");
         var (code, _, stderr) = await CliRunner.RunAsync(string.Empty, "diff", a, b);
-        Assert.Equal(2, code);
+        Assert.Equal(1, code);
         Assert.Contains("is not a valid policy", stderr, StringComparison.Ordinal);
     }
 }

@@ -104,12 +104,13 @@ public sealed partial class PwnoTests(ITestOutputHelper output)
     {
         await using var pwno = await StartAsync(shape, "alice");
 
-        // tools/list: the catalog minus the hidden network tools, schemas relayed unchanged.
+        // tools/list: the catalog minus the hidden network tools and spawn_process, which "action": "deny" refuses
+        // to every caller (HideNeverAllowedTools, on by default); schemas relayed unchanged.
         using var catalog = JsonDocument.Parse(File.ReadAllBytes(Policy("pwno-tools-list.json")));
         var catalogTools = catalog.RootElement.GetProperty("tools").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!, t => t);
         var listed = await pwno.Client.ListToolsAsync(cancellationToken: Ct);
         Assert.Equal(
-            catalogTools.Keys.Except(HiddenTools).Order(StringComparer.Ordinal),
+            catalogTools.Keys.Except(HiddenTools).Except(["spawn_process"]).Order(StringComparer.Ordinal),
             listed.Select(t => t.Name).Order(StringComparer.Ordinal));
         var python = listed.Single(t => t.Name == "execute_python_code");
         Assert.True(JsonElement.DeepEquals(catalogTools["execute_python_code"].GetProperty("inputSchema"), python.ProtocolTool.InputSchema));
@@ -134,7 +135,7 @@ public sealed partial class PwnoTests(ITestOutputHelper output)
         Assert.Contains("/tools/execute_python_code/deny_if/0", Text(await CallAsync(pwno.Client, "execute_python_code", new { code = "print('no-timeout-marker')", timeout = 600 })));
         Assert.Contains("/tools/execute_python_code/require/1", Text(await CallAsync(pwno.Client, "execute_python_code", new { code = "print('no-timeout-marker')", timeout = "600" })));
 
-        // Denied tools: visible but refused (spawn_process), hidden (fetch_repo), not in the policy at all.
+        // Denied tools: unlisted but refused with a reason (spawn_process), hidden (fetch_repo), not in the policy at all.
         var spawn = await CallAsync(pwno.Client, "spawn_process", new { command = "spawn-marker", cwd = "/workspace" });
         Assert.True(spawn.IsError);
         Assert.Contains("use run_command", Text(spawn));

@@ -12,12 +12,18 @@ namespace PolicyEngine.ModelContextProtocol.Tests;
 internal static class Samples
 {
     private static readonly string Root = Metadata("SamplesDirectory");
+    private static readonly string SourceRoot = Metadata("SourceDirectory");
     private static readonly string Configuration = Metadata("Configuration");
 
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static string Dll(string sample) =>
-        Path.Combine(Root, sample, "bin", Configuration, "net10.0", sample + ".dll");
+    /// <summary>
+    /// A sample's assembly, or the <c>policyengine-proxy</c> tool's for <c>GuardProxy</c> (it ships from
+    /// <c>src/PolicyEngine.GuardProxy</c>).
+    /// </summary>
+    public static string Dll(string sample) => sample == "GuardProxy"
+        ? Path.Combine(SourceRoot, "PolicyEngine.GuardProxy", "bin", Configuration, "net10.0", "PolicyEngine.GuardProxy.dll")
+        : Path.Combine(Root, sample, "bin", Configuration, "net10.0", sample + ".dll");
 
     public static string Policy(string name) => Path.Combine(AppContext.BaseDirectory, "Policies", name);
 
@@ -55,6 +61,12 @@ internal static class Samples
         {
             ClientInfo = new Implementation { Name = "PolicyEngine.Tests", Version = "1.0" },
             ProtocolVersion = protocolVersion,
+
+            // policyengine-proxy answers its client's first message once its upstream is up (it offers the upstream
+            // what the client offers). On a loaded CI machine that can take longer than the SDK's 5 s server/discover
+            // probe, after which the client falls back to initialize (2025-11-25); the tests of 2026-07-28 behaviour
+            // (subscriptions/listen) need the probe answered.
+            DiscoverProbeTimeout = TimeSpan.FromSeconds(30),
         };
         if (approver != Approver.None)
         {

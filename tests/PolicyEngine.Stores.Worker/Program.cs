@@ -14,6 +14,12 @@ using PolicyEngine.Redis;
 using PolicyEngine.Sqlite;
 using StackExchange.Redis;
 
+// Leasing workers (LeaseMode.cs) parse their own arguments.
+if (args.Length > 0 && args[0] == "lease")
+{
+    return await PolicyEngine.Stores.Worker.LeaseMode.RunAsync(args);
+}
+
 var mode = args[0];
 var kind = args[1];
 var target = args[2];

@@ -180,7 +180,7 @@ async function guardProxy() {
       assert(init.message.result.protocolVersion === LATEST_PROTOCOL_VERSION,
         `server answered ${init.message.result.protocolVersion}, client asked ${LATEST_PROTOCOL_VERSION}`);
       const info = client.getServerVersion();
-      assert(info?.name?.includes('GuardProxy'), `serverInfo ${show(info)}`);
+      assert(info?.name?.includes('policyengine-proxy'), `serverInfo ${show(info)}`);
       return { protocolVersion: init.message.result.protocolVersion, serverInfo: info, capabilities: client.getServerCapabilities() };
     });
 

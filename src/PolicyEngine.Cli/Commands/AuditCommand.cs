@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using PolicyEngine.Audit;
@@ -15,36 +16,34 @@ internal sealed record AuditOptions(string Action, IReadOnlyList<string> Files, 
 /// (edited, removed, reordered, cut short). <c>policyengine audit summary FILE... [--top N]</c>: counts per tool and
 /// kind, the top refusing rules, shadow disagreements, approvals and dropped records.
 /// </summary>
-internal sealed class AuditCommand : ICommand
+internal sealed class AuditCommand : ICliCommand
 {
-    public string Name => "audit";
-
-    public string Usage => "audit verify|summary FILE... [--top N]";
-
-    public string Summary => "verify an audit trail's hash chain (exit 1 naming the first broken record), or summarise it by tool, kind and rule";
-
-    public IReadOnlyDictionary<string, bool> Options { get; } = new Dictionary<string, bool> { ["--top"] = true };
-
-    public Task<int> RunAsync(CommandArguments arguments, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    public Command Create(CliContext cli)
     {
-        var action = arguments.RequirePositional(0, "verify or summary");
-        if (action is not ("verify" or "summary"))
-        {
-            throw new UsageException($"unknown audit action \"{action}\"; expected verify or summary");
-        }
+        var command = new Command("audit", "Verify an audit trail's hash chain (exit 1 naming the first broken record), or summarise it by tool, kind and rule");
+        command.Subcommands.Add(Action(cli, "verify", "Check the hash chain across the files (rotated files in order); exit 1 naming the first edited, removed, reordered or cut-short record"));
+        command.Subcommands.Add(Action(cli, "summary", "Count decisions by tool and kind, and list the most frequent denying rules"));
+        return command;
+    }
 
-        if (arguments.Positional.Count < 2)
+    private static Command Action(CliContext cli, string name, string description)
+    {
+        var files = CliOptions.RejectOptionLikeValues(new Argument<string[]>("FILE")
         {
-            throw new UsageException("missing the audit FILE");
-        }
-
-        var top = 10;
-        if (arguments.Option("--top") is { } text && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out top) || top < 1))
+            Description = "The audit file and its rotated files, in any order",
+            Arity = ArgumentArity.OneOrMore,
+        });
+        var top = new Option<int>("--top") { Description = "How many denying rules to list", HelpName = "N", DefaultValueFactory = _ => 10 };
+        top.Validators.Add(result =>
         {
-            throw new UsageException("--top must be a positive integer");
-        }
-
-        return RunAsync(new AuditOptions(action, [.. arguments.Positional.Skip(1)], top), stdout, stderr);
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError("--top must be a positive integer");
+            }
+        });
+        var command = new Command(name, description) { files, top };
+        cli.SetAction(command, parseResult => RunAsync(new AuditOptions(name, parseResult.GetValue(files)!, parseResult.GetValue(top)), cli.Stdout, cli.Stderr));
+        return command;
     }
 
     /// <summary>Runs the action; returns the exit code.</summary>

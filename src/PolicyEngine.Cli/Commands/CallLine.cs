@@ -8,6 +8,8 @@ internal sealed class CallLine
 {
     private static readonly string[] Keys = ["identity", "tool", "args", "at", "outcome", "approve"];
 
+    private const string Example = "{\"identity\": \"alice\", \"tool\": \"read_file\", \"args\": {\"path\": \"/tmp/x\"}}";
+
     private CallLine(PolicyIdentity identity, string tool, JsonElement args, DateTimeOffset? at, bool failed, bool approve, IReadOnlyList<string> ignoredKeys)
     {
         IgnoredKeys = ignoredKeys;
@@ -52,12 +54,14 @@ internal sealed class CallLine
         }
         catch (JsonException ex)
         {
-            throw new FormatException($"the line is not valid JSON: {ex.Message}");
+            // In the project's words, not System.Text.Json's (whose line number counts from 0).
+            var column = ex.BytePositionInLine is { } position ? $" at character {position + 1}" : string.Empty;
+            throw new FormatException($"not valid JSON{column}; a call is one JSON object on one line, such as {Example}");
         }
 
         if (root.ValueKind != JsonValueKind.Object)
         {
-            throw new FormatException("a call must be a JSON object with \"identity\", \"tool\" and \"args\"");
+            throw new FormatException($"a call must be a JSON object, such as {Example}");
         }
 
         var ignored = new List<string>();
@@ -118,7 +122,8 @@ internal sealed class CallLine
     {
         if (!root.TryGetProperty("identity", out var element) || element.ValueKind == JsonValueKind.Null)
         {
-            return new PolicyIdentity("anonymous");
+            // Every call is someone's: a line that forgets the caller must not be counted against a made-up one.
+            throw new FormatException("\"identity\" is required: a string id such as \"alice\", or an object such as {\"id\": \"alice\", \"roles\": [\"admin\"]}");
         }
 
         if (element.ValueKind == JsonValueKind.String)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using PolicyEngine.Testing;
 
@@ -6,44 +7,45 @@ namespace PolicyEngine.Cli;
 /// <summary>
 /// <c>policyengine diff OLD NEW [--format json|intercept] [--calls N] [--seed S] [--rules]</c>: generates calls aimed
 /// at both policies and prints, grouped by tool, the calls whose decision changes (old → new, with the deciding
-/// rules); exit 0 when the decisions are identical, 1 when they differ.
+/// rules); exit 0 when the decisions are identical, 1 when they differ or a policy is invalid.
 /// </summary>
-internal sealed class DiffCommand : ICommand
+internal sealed class DiffCommand : ICliCommand
 {
-    public string Name => "diff";
-
-    public string Usage => "diff OLD NEW [--format json|intercept] [--calls N] [--seed S] [--rules]";
-
-    public string Summary => "compare two policies' decisions on generated calls; print the changes by tool (exit 1 when any)";
-
-    public IReadOnlyDictionary<string, bool> Options { get; } = new Dictionary<string, bool>
+    public Command Create(CliContext cli)
     {
-        ["--format"] = true,
-        ["--calls"] = true,
-        ["--seed"] = true,
-        ["--rules"] = false,
-    };
+        var oldFile = CliOptions.File("OLD", "The policy in force");
+        var newFile = CliOptions.File("NEW", "The proposed policy");
+        var format = CliOptions.Format();
+        var calls = PositiveNumber("--calls", "How many calls to generate", 3000);
+        var seed = PositiveNumber("--seed", "The generator's seed (fixed by default, so the report is stable)", 1);
+        var rules = new Option<bool>("--rules") { Description = "Also report calls decided by a different rule with the same kind" };
+        var command = new Command("diff", "Compare two policies' decisions on generated calls; print the changes by tool (exit 1 when any)")
+        {
+            oldFile,
+            newFile,
+            format,
+            calls,
+            seed,
+            rules,
+        };
+        cli.SetAction(command, async parseResult =>
+        {
+            var oldDocument = await ReadAsync(cli, parseResult.GetValue(oldFile)!, parseResult.GetValue(format)).ConfigureAwait(false);
+            var newDocument = await ReadAsync(cli, parseResult.GetValue(newFile)!, parseResult.GetValue(format)).ConfigureAwait(false);
+            if (oldDocument is null || newDocument is null)
+            {
+                return ExitCodes.Failure;
+            }
 
-    public async Task<int> RunAsync(CommandArguments arguments, TextReader stdin, TextWriter stdout, TextWriter stderr)
+            var diff = PolicyDiff.Compare(oldDocument, newDocument, parseResult.GetValue(calls), (ulong)parseResult.GetValue(seed), compareRules: parseResult.GetValue(rules));
+            await WriteAsync(cli.Stdout, diff).ConfigureAwait(false);
+            return diff.Identical ? ExitCodes.Ok : ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    private static async Task WriteAsync(TextWriter stdout, PolicyDiff diff)
     {
-        var oldPath = arguments.RequirePositional(0, "the OLD policy file");
-        var newPath = arguments.RequirePositional(1, "the NEW policy file");
-        if (arguments.Positional.Count > 2)
-        {
-            throw new UsageException("diff takes two files: OLD NEW");
-        }
-
-        var calls = Number(arguments.Option("--calls"), "--calls", 3000);
-        var seed = Number(arguments.Option("--seed"), "--seed", 1);
-        var format = arguments.Option("--format");
-        var oldDocument = await Read(oldPath, format, stderr).ConfigureAwait(false);
-        var newDocument = await Read(newPath, format, stderr).ConfigureAwait(false);
-        if (oldDocument is null || newDocument is null)
-        {
-            return CommandLine.UsageError;
-        }
-
-        var diff = PolicyDiff.Compare(oldDocument, newDocument, (int)calls, (ulong)seed, compareRules: arguments.Flag("--rules"));
         string? tool = null;
         foreach (var change in diff.Changes)
         {
@@ -53,7 +55,7 @@ internal sealed class DiffCommand : ICommand
                 await stdout.WriteLineAsync(JsonLinesQuote(tool)).ConfigureAwait(false);
             }
 
-            await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {change}: {change.Count} call{(change.Count == 1 ? string.Empty : "s")}, e.g.")).ConfigureAwait(false);
+            await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {change}: {Count(change.Count, "call")}, e.g.")).ConfigureAwait(false);
             foreach (var example in change.Examples)
             {
                 await stdout.WriteLineAsync("    " + example).ConfigureAwait(false);
@@ -61,33 +63,38 @@ internal sealed class DiffCommand : ICommand
         }
 
         var changed = diff.Changes.Sum(c => c.Count);
+        var tools = diff.Changes.Select(c => c.Tool).Distinct().Count();
         await stdout.WriteLineAsync(diff.Identical
             ? string.Create(CultureInfo.InvariantCulture, $"identical: {diff.CallsCompared} generated calls decided alike")
-            : string.Create(CultureInfo.InvariantCulture, $"{changed} of {diff.CallsCompared} generated calls change decision ({diff.Changes.Count} kinds of change in {diff.Changes.Select(c => c.Tool).Distinct().Count()} tools)")).ConfigureAwait(false);
-        return diff.Identical ? 0 : 1;
+            : string.Create(CultureInfo.InvariantCulture, $"{changed} of {diff.CallsCompared} generated calls change decision ({Count(diff.Changes.Count, "kind")} of change in {Count(tools, "tool")})")).ConfigureAwait(false);
+    }
+
+    /// <summary>"1 tool", "2 tools".</summary>
+    internal static string Count(int n, string noun) =>
+        string.Create(CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? string.Empty : "s")}");
+
+    private static Option<int> PositiveNumber(string name, string description, int fallback)
+    {
+        var option = new Option<int>(name) { Description = description, HelpName = "N", DefaultValueFactory = _ => fallback };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() <= 0)
+            {
+                result.AddError($"{name} must be a positive integer");
+            }
+        });
+        return option;
     }
 
     private static string JsonLinesQuote(string tool) => System.Text.Json.JsonSerializer.Serialize(tool, new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
-    private static long Number(string? text, string option, long fallback)
-    {
-        if (text is null)
-        {
-            return fallback;
-        }
-
-        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= int.MaxValue
-            ? value
-            : throw new UsageException($"{option} must be a positive integer");
-    }
-
-    private static async Task<PolicyDocument?> Read(string path, string? format, TextWriter stderr)
+    private static async Task<PolicyDocument?> ReadAsync(CliContext cli, string path, string? format)
     {
         var document = PolicySource.Read(path, format, out var errors);
         if (document is null)
         {
-            await stderr.WriteLineAsync($"policyengine diff: {path} is not a valid policy").ConfigureAwait(false);
-            await JsonLines.WriteErrorsAsync(stderr, errors).ConfigureAwait(false);
+            await cli.Stderr.WriteLineAsync($"policyengine diff: {path} is not a valid policy").ConfigureAwait(false);
+            await JsonLines.WriteErrorsAsync(cli.Stderr, errors).ConfigureAwait(false);
         }
 
         return document;

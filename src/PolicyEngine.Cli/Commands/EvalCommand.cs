@@ -1,45 +1,49 @@
+using System.CommandLine;
+
 namespace PolicyEngine.Cli;
 
 /// <summary>
 /// <c>policyengine eval --policy FILE [--format json|intercept] [--input CALLS.jsonl]</c>: one decision per input
 /// line, in order, with one evaluator and one in-memory store for the whole run (DESIGN.md §6).
 /// </summary>
-internal sealed class EvalCommand : ICommand
+internal sealed class EvalCommand : ICliCommand
 {
-    public string Name => "eval";
-
-    public string Usage => "eval --policy FILE [--format json|intercept] [--input CALLS.jsonl]";
-
-    public string Summary => "evaluate one call per input line (stdin by default); print one decision per line";
-
-    public IReadOnlyDictionary<string, bool> Options { get; } = new Dictionary<string, bool>
+    public Command Create(CliContext cli)
     {
-        ["--policy"] = true,
-        ["--format"] = true,
-        ["--input"] = true,
-    };
-
-    public async Task<int> RunAsync(CommandArguments arguments, TextReader stdin, TextWriter stdout, TextWriter stderr)
-    {
-        var policyPath = arguments.Option("--policy") ?? throw new UsageException("missing --policy FILE");
-        if (arguments.Positional.Count > 0)
+        var policy = CliOptions.Policy();
+        var format = CliOptions.Format();
+        var input = new Option<string?>("--input")
         {
-            throw new UsageException($"unexpected argument \"{arguments.Positional[0]}\"");
-        }
+            Description = "The calls, one JSON object per line (standard input when omitted)",
+            HelpName = "CALLS.jsonl",
+        };
+        var command = new Command(
+            "eval",
+            "Evaluate one call per input line and print one decision per line. A call: {\"identity\": \"alice\" | {\"id\": ..., attributes...}, " +
+            "\"tool\": \"t\", \"args\": {...}, \"at\"?: \"2026-01-01T00:00:00Z\", \"outcome\"?: \"ok\" | \"error\", \"approve\"?: true}")
+        {
+            policy,
+            format,
+            input,
+        };
+        cli.SetAction(command, parseResult => RunAsync(cli, parseResult.GetValue(policy)!, parseResult.GetValue(format)!, parseResult.GetValue(input)));
+        return command;
+    }
 
-        var document = PolicySource.Read(policyPath, arguments.Option("--format"), out var errors);
+    private static async Task<int> RunAsync(CliContext cli, string policyPath, string format, string? inputPath)
+    {
+        var document = PolicySource.Read(policyPath, format, out var errors);
         if (document is null)
         {
-            await JsonLines.WriteErrorsAsync(stderr, errors).ConfigureAwait(false);
-
-            return 1;
+            await JsonLines.WriteErrorsAsync(cli.Stderr, errors).ConfigureAwait(false);
+            return ExitCodes.Failure;
         }
 
         // Intercept's texts for a hidden tool and a default deny name the tool; the evaluator's prebuilt ones do not.
-        var intercept = arguments.Option("--format") == "intercept";
+        var intercept = format == "intercept";
         var clock = new VirtualClock();
         var evaluator = new PolicyEvaluator(Policy.Compile(document), new InMemoryCounterStore(), new InMemoryApprovalStore(clock), clock);
-        var input = arguments.Option("--input") is { } inputPath ? OpenInput(inputPath) : stdin;
+        var input = inputPath is not null ? OpenInput(inputPath) : cli.Stdin;
         try
         {
             var number = 0;
@@ -51,26 +55,26 @@ internal sealed class EvalCommand : ICommand
                     continue;
                 }
 
-                await stdout.WriteLineAsync(EvaluateLine(evaluator, clock, line, intercept, out var ignored)).ConfigureAwait(false);
+                await cli.Stdout.WriteLineAsync(EvaluateLine(evaluator, clock, line, number, intercept, out var ignored)).ConfigureAwait(false);
                 foreach (var key in ignored)
                 {
-                    await stderr.WriteLineAsync($"policyengine eval: line {number}: unknown key \"{key}\" ignored (a call line has {CallLine.KnownKeys})").ConfigureAwait(false);
+                    await cli.Stderr.WriteLineAsync($"policyengine eval: line {number}: unknown key \"{key}\" ignored (a call line has {CallLine.KnownKeys})").ConfigureAwait(false);
                 }
             }
         }
         finally
         {
-            if (!ReferenceEquals(input, stdin))
+            if (!ReferenceEquals(input, cli.Stdin))
             {
                 input.Dispose();
             }
         }
 
-        await stdout.FlushAsync().ConfigureAwait(false);
-        return 0;
+        await cli.Stdout.FlushAsync().ConfigureAwait(false);
+        return ExitCodes.Ok;
     }
 
-    private static TextReader OpenInput(string path)
+    private static StreamReader OpenInput(string path)
     {
         try
         {
@@ -78,11 +82,12 @@ internal sealed class EvalCommand : ICommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new UsageException($"cannot read \"{path}\": {ex.Message}");
+            throw new UsageException($"cannot read \"{path}\": {PolicySource.Describe(path, ex)}");
         }
     }
 
-    internal static string EvaluateLine(PolicyEvaluator evaluator, VirtualClock clock, string line, bool intercept, out IReadOnlyList<string> ignoredKeys)
+    /// <summary>The output line for input line number <paramref name="number"/> (1-based): a decision, or <c>{"error"}</c>.</summary>
+    internal static string EvaluateLine(PolicyEvaluator evaluator, VirtualClock clock, string line, int number, bool intercept, out IReadOnlyList<string> ignoredKeys)
     {
         CallLine call;
         ignoredKeys = [];
@@ -92,7 +97,7 @@ internal sealed class EvalCommand : ICommand
         }
         catch (FormatException ex)
         {
-            return JsonLines.Object(w => w.WriteString("error", ex.Message));
+            return JsonLines.Object(w => w.WriteString("error", $"line {number}: {ex.Message}"));
         }
 
         ignoredKeys = call.IgnoredKeys;

@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace PolicyEngine.Cli;
 
 /// <summary>
@@ -5,35 +7,39 @@ namespace PolicyEngine.Cli;
 /// <c>--call</c> or the first line of stdin), which rules are checked in order and why each passes or fails, then
 /// the decision a fresh evaluator makes.
 /// </summary>
-internal sealed class ExplainCommand : ICommand
+internal sealed class ExplainCommand : ICliCommand
 {
-    public string Name => "explain";
-
-    public string Usage => "explain --policy FILE [--format json|intercept] [--call JSON] [--json]";
-
-    public string Summary => "show, for one call, every rule checked in order and why it passed or failed";
-
-    public IReadOnlyDictionary<string, bool> Options { get; } = new Dictionary<string, bool>
+    public Command Create(CliContext cli)
     {
-        ["--policy"] = true,
-        ["--format"] = true,
-        ["--call"] = true,
-        ["--json"] = false,
-    };
+        var policy = CliOptions.Policy();
+        var format = CliOptions.Format();
+        var call = new Option<string?>("--call")
+        {
+            Description = "The call, as one eval input line (the first non-blank line of standard input when omitted)",
+            HelpName = "JSON",
+        };
+        var json = new Option<bool>("--json") { Description = "Print JSON lines ({\"rule\", \"passed\", \"detail\"}, then the decision)" };
+        var command = new Command("explain", "Show, for one call, every rule checked in order and why it passed or failed, then the decision")
+        {
+            policy,
+            format,
+            call,
+            json,
+        };
+        cli.SetAction(command, parseResult => RunAsync(cli, parseResult.GetValue(policy)!, parseResult.GetValue(format)!, parseResult.GetValue(call), parseResult.GetValue(json)));
+        return command;
+    }
 
-    public async Task<int> RunAsync(CommandArguments arguments, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    private static async Task<int> RunAsync(CliContext cli, string policyPath, string format, string? line, bool json)
     {
-        var policyPath = arguments.Option("--policy") ?? throw new UsageException("missing --policy FILE");
-        var document = PolicySource.Read(policyPath, arguments.Option("--format"), out var errors);
+        var document = PolicySource.Read(policyPath, format, out var errors);
         if (document is null)
         {
-            await JsonLines.WriteErrorsAsync(stderr, errors).ConfigureAwait(false);
-
-            return 1;
+            await JsonLines.WriteErrorsAsync(cli.Stderr, errors).ConfigureAwait(false);
+            return ExitCodes.Failure;
         }
 
-        var line = arguments.Option("--call");
-        while (line is null && await stdin.ReadLineAsync().ConfigureAwait(false) is { } read)
+        while (line is null && await cli.Stdin.ReadLineAsync().ConfigureAwait(false) is { } read)
         {
             line = string.IsNullOrWhiteSpace(read) ? null : read;
         }
@@ -50,12 +56,12 @@ internal sealed class ExplainCommand : ICommand
         }
         catch (FormatException ex)
         {
-            throw new UsageException(ex.Message);
+            throw new UsageException("the call: " + ex.Message);
         }
 
         foreach (var key in call.IgnoredKeys)
         {
-            await stderr.WriteLineAsync($"policyengine explain: unknown key \"{key}\" ignored (a call line has {CallLine.KnownKeys})").ConfigureAwait(false);
+            await cli.Stderr.WriteLineAsync($"policyengine explain: unknown key \"{key}\" ignored (a call line has {CallLine.KnownKeys})").ConfigureAwait(false);
         }
 
         var policy = Policy.Compile(document);
@@ -67,10 +73,9 @@ internal sealed class ExplainCommand : ICommand
 
         var steps = PolicyExplainer.Explain(policy, call.Identity, call.Tool, call.Args);
         var decision = new PolicyEvaluator(policy, timeProvider: clock).Evaluate(call.Identity, call.Tool, call.Args);
-        var json = arguments.Flag("--json");
         foreach (var step in steps)
         {
-            await stdout.WriteLineAsync(json
+            await cli.Stdout.WriteLineAsync(json
                 ? JsonLines.Object(w =>
                 {
                     w.WriteString("rule", step.Rule);
@@ -80,10 +85,10 @@ internal sealed class ExplainCommand : ICommand
                 : $"{(step.Passed ? "pass" : "FAIL"),-5} {step.Rule,-40} {step.Detail}").ConfigureAwait(false);
         }
 
-        var output = arguments.Option("--format") == "intercept"
+        var output = format == "intercept"
             ? DecisionJson.Write(decision, Intercept.InterceptPolicy.Message(decision, call.Tool))
             : DecisionJson.Write(decision);
-        await stdout.WriteLineAsync(json ? output : $"=> {output}").ConfigureAwait(false);
-        return 0;
+        await cli.Stdout.WriteLineAsync(json ? output : $"=> {output}").ConfigureAwait(false);
+        return ExitCodes.Ok;
     }
 }

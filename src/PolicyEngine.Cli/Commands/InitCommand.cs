@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -33,54 +35,71 @@ internal sealed record InitOptions(
 /// (see <see cref="StarterPolicy"/>) that validates. Exit 0 written, 1 the generated policy did not validate, 2 usage
 /// error or the server could not be reached.
 /// </summary>
-internal sealed class InitCommand : ICommand
+internal sealed class InitCommand : ICliCommand
 {
     private const int MaxPages = 1000;
 
-    public string Name => "init";
-
-    public string Usage => "init [--out FILE] [--format json|intercept] [--save-tools FILE] (-- COMMAND [ARGS...] | --url URL [--header \"Name: value\"] | --from-tools FILE)";
-
-    public string Summary => "write a starter policy from a live server's tools/list (read-only allowed, destructive need approval, code-running rate-limited)";
-
-    public IReadOnlyDictionary<string, bool> Options { get; } = new Dictionary<string, bool>
+    public Command Create(CliContext cli)
     {
-        ["--out"] = true,
-        ["--format"] = true,
-        ["--url"] = true,
-        ["--header"] = true,
-        ["--from-tools"] = true,
-        ["--save-tools"] = true,
-        ["--timeout"] = true,
-    };
-
-    public Task<int> RunAsync(CommandArguments arguments, TextReader stdin, TextWriter stdout, TextWriter stderr)
-    {
-        if (arguments.Positional.Count > 0)
+        var output = new Option<string?>("--out") { Description = "Where to write the policy (standard output when omitted)", HelpName = "FILE" };
+        var format = new Option<string>("--format") { Description = "json (a version 2 policy, the default) or intercept (Intercept YAML)", HelpName = "json|intercept", DefaultValueFactory = _ => "json" };
+        var url = new Option<string?>("--url") { Description = "A streamable HTTP MCP server to read instead of starting one", HelpName = "URL" };
+        var header = new Option<string?>("--header") { Description = "One HTTP header for --url, such as \"Authorization: Bearer TOKEN\"", HelpName = "\"Name: value\"" };
+        var fromTools = new Option<string?>("--from-tools") { Description = "A saved tools/list result to read instead of a live server", HelpName = "FILE" };
+        var saveTools = new Option<string?>("--save-tools") { Description = "Also save the server's tools (for lint --tools)", HelpName = "FILE" };
+        var timeout = new Option<int?>("--timeout") { Description = "How many seconds to wait for the server", HelpName = "SECONDS" };
+        timeout.Validators.Add(result =>
         {
-            throw new UsageException($"unexpected argument \"{arguments.Positional[0]}\" (the server's command follows \"--\")");
-        }
-
-        TimeSpan? timeout = null;
-        if (arguments.Option("--timeout") is { } seconds)
+            if (result.GetValueOrDefault<int?>() is <= 0)
+            {
+                result.AddError("--timeout must be a positive number of seconds");
+            }
+        });
+        var server = new Argument<string[]>("COMMAND")
         {
-            timeout = int.TryParse(seconds, NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s > 0
-                ? TimeSpan.FromSeconds(s)
-                : throw new UsageException("--timeout must be a positive number of seconds");
-        }
+            Description = "After '--': the stdio MCP server's command and arguments (for example -- npx -y @modelcontextprotocol/server-everything)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var command = new Command("init", "Write a starter policy from a live server's tools/list (read-only allowed, destructive need approval, code-running rate-limited)")
+        {
+            output,
+            format,
+            url,
+            header,
+            fromTools,
+            saveTools,
+            timeout,
+            server,
+        };
+        cli.SetAction(command, parseResult =>
+        {
+            // The server's command line is what follows "--", passed on untouched (its own options included).
+            var afterSeparator = parseResult.Tokens.SkipWhile(t => t.Type != TokenType.DoubleDash).Skip(1).Select(t => t.Value).ToList();
+            var positional = parseResult.GetValue(server) ?? [];
+            if (positional.Length > afterSeparator.Count)
+            {
+                var stray = positional[0];
+                throw new UsageException((stray.StartsWith('-')
+                    ? $"unknown option \"{stray}\""
+                    : $"unexpected argument \"{stray}\" (the server's command follows \"--\")")
+                    + $"{Environment.NewLine}Run 'policyengine init --help' for usage.");
+            }
 
-        return RunAsync(
-            new InitOptions(
-                arguments.Rest,
-                arguments.Option("--url"),
-                arguments.Option("--from-tools"),
-                arguments.Option("--out"),
-                arguments.Option("--format") ?? "json",
-                arguments.Option("--save-tools"),
-                arguments.Option("--header"),
-                timeout),
-            stdout,
-            stderr);
+            var seconds = parseResult.GetValue(timeout);
+            return RunAsync(
+                new InitOptions(
+                    afterSeparator,
+                    parseResult.GetValue(url),
+                    parseResult.GetValue(fromTools),
+                    parseResult.GetValue(output),
+                    parseResult.GetValue(format)!,
+                    parseResult.GetValue(saveTools),
+                    parseResult.GetValue(header),
+                    seconds is { } s ? TimeSpan.FromSeconds(s) : null),
+                cli.Stdout,
+                cli.Stderr);
+        });
+        return command;
     }
 
     /// <summary>Lists the server's tools and writes the starter policy; returns the exit code.</summary>
@@ -255,7 +274,7 @@ internal sealed class InitCommand : ICommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new UsageException($"cannot read \"{path}\": {ex.Message}");
+            throw new UsageException($"cannot read \"{path}\": {PolicySource.Describe(path, ex)}");
         }
 
         try

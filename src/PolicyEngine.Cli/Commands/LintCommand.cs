@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 
@@ -17,25 +18,25 @@ internal sealed record LintOptions(string PolicyPath, string? Format = null, str
 /// <c>{"pointer", "severity", "code", "message"}</c> JSON line per finding; exit 1 when any finding is an error (or the
 /// policy is invalid, with <c>validate</c>'s lines), 0 otherwise, 2 when a file cannot be read.
 /// </summary>
-internal sealed class LintCommand : ICommand
+internal sealed class LintCommand : ICliCommand
 {
-    public string Name => "lint";
-
-    public string Usage => "lint FILE [--tools FILE] [--format json|intercept]";
-
-    public string Summary => "find rules that can never fire or never matter; one {\"pointer\", \"severity\", \"code\", \"message\"} JSON line each (exit 1 on any error)";
-
-    public IReadOnlyDictionary<string, bool> Options { get; } = new Dictionary<string, bool> { ["--tools"] = true, ["--format"] = true };
-
-    public Task<int> RunAsync(CommandArguments arguments, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    public Command Create(CliContext cli)
     {
-        var path = arguments.RequirePositional(0, "the policy FILE");
-        if (arguments.Positional.Count > 1)
+        var file = CliOptions.File("FILE", "The policy file to lint");
+        var tools = new Option<string?>("--tools")
         {
-            throw new UsageException("lint takes one FILE");
-        }
-
-        return RunAsync(new LintOptions(path, arguments.Option("--format"), arguments.Option("--tools")), stdout, stderr);
+            Description = "The server's tools (init --save-tools writes them): enables the checks against what the server lists",
+            HelpName = "FILE",
+        };
+        var format = CliOptions.Format();
+        var command = new Command("lint", "Find rules that can never fire or never matter; one {\"pointer\", \"severity\", \"code\", \"message\"} JSON line each (exit 1 on any error)")
+        {
+            file,
+            tools,
+            format,
+        };
+        cli.SetAction(command, parseResult => RunAsync(new LintOptions(parseResult.GetValue(file)!, parseResult.GetValue(format), parseResult.GetValue(tools)), cli.Stdout, cli.Stderr));
+        return command;
     }
 
     /// <summary>Lints the policy; returns the exit code (2, with the reason on <paramref name="stderr"/>, for unreadable input).</summary>
@@ -63,7 +64,7 @@ internal sealed class LintCommand : ICommand
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
-                throw new UsageException($"cannot read \"{toolsPath}\": {ex.Message}");
+                throw new UsageException($"cannot read \"{toolsPath}\": {PolicySource.Describe(toolsPath, ex)}");
             }
             catch (Exception ex) when (ex is JsonException or FormatException)
             {

@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace PolicyEngine.Cli;
 
 /// <summary>
@@ -5,33 +7,29 @@ namespace PolicyEngine.Cli;
 /// (<see cref="PolicyDocument.MigrateToLatest"/>) and prints its JSON; exit 1 with one <c>{"pointer", "message"}</c>
 /// line per problem (as <c>validate</c>) when the file is not a valid policy.
 /// </summary>
-internal sealed class MigrateCommand : ICommand
+internal sealed class MigrateCommand : ICliCommand
 {
-    public string Name => "migrate";
-
-    public string Usage => "migrate FILE [--format json|intercept]";
-
-    public string Summary => "rewrite a policy as a version 2 document with the same meaning and print its JSON";
-
-    public IReadOnlyDictionary<string, bool> Options { get; } = new Dictionary<string, bool> { ["--format"] = true };
-
-    public async Task<int> RunAsync(CommandArguments arguments, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    public Command Create(CliContext cli)
     {
-        var path = arguments.RequirePositional(0, "the policy FILE");
-        if (arguments.Positional.Count > 1)
+        var file = CliOptions.File("FILE", "The policy file (version 1 or 2)");
+        var format = CliOptions.Format();
+        var command = new Command("migrate", "Rewrite a policy as a version 2 document with the same meaning and print its JSON")
         {
-            throw new UsageException("migrate takes one FILE");
-        }
-
-        var document = PolicySource.Read(path, arguments.Option("--format"), out var errors);
-        if (document is null)
+            file,
+            format,
+        };
+        cli.SetAction(command, async parseResult =>
         {
-            await JsonLines.WriteErrorsAsync(stdout, errors).ConfigureAwait(false);
+            var document = PolicySource.Read(parseResult.GetValue(file)!, parseResult.GetValue(format), out var errors);
+            if (document is null)
+            {
+                await JsonLines.WriteErrorsAsync(cli.Stdout, errors).ConfigureAwait(false);
+                return ExitCodes.Failure;
+            }
 
-            return 1;
-        }
-
-        await stdout.WriteLineAsync(document.MigrateToLatest().ToJson()).ConfigureAwait(false);
-        return 0;
+            await cli.Stdout.WriteLineAsync(document.MigrateToLatest().ToJson()).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 }

@@ -14,16 +14,7 @@ internal static class PolicySource
             throw new UsageException($"unknown format \"{format}\"; expected one of {string.Join(", ", Formats)}");
         }
 
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new UsageException($"cannot read \"{path}\": {ex.Message}");
-        }
-
+        var bytes = ReadBytes(path);
         if (format == "intercept")
         {
             return ReadIntercept(bytes, out errors);
@@ -31,6 +22,28 @@ internal static class PolicySource
 
         return PolicyParser.Parse(bytes, out errors, schemaCheck);
     }
+
+    /// <summary>Reads a file; throws <see cref="UsageException"/> (exit 2) when it cannot be read.</summary>
+    public static byte[] ReadBytes(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageException($"cannot read \"{path}\": {Describe(path, ex)}");
+        }
+    }
+
+    /// <summary>Why a file cannot be read, in a few words (the runtime's messages repeat the path).</summary>
+    public static string Describe(string path, Exception ex) => ex switch
+    {
+        _ when Directory.Exists(path) => "it is a directory",
+        FileNotFoundException or DirectoryNotFoundException => "no such file",
+        UnauthorizedAccessException => "permission denied",
+        _ => ex.Message,
+    };
 
     /// <summary>Imports an Intercept YAML policy (UTF-8) as a version 2 document.</summary>
     public static PolicyDocument? ReadIntercept(byte[] bytes, out IReadOnlyList<PolicyError> errors, Intercept.InterceptImportOptions? options = null)

@@ -1,31 +1,44 @@
+using System.CommandLine;
 using PolicyEngine.Testing;
 
 namespace PolicyEngine.Cli;
 
 /// <summary>
-/// <c>policyengine test FILE...</c>: runs policy test files (a directory stands for every <c>*.tests.json</c> under
-/// it); prints one line per failing case and a closing <c>N passed, N failed</c>; exit 0 when every case passed, 1 otherwise.
+/// <c>policyengine test FILE|DIR...</c>: runs policy test files (a directory stands for every <c>*.tests.json</c>
+/// under it); prints one line per failing case and a closing <c>N passed, N failed</c>; exit 0 when every case
+/// passed, 1 otherwise, 2 when a named file or directory does not exist or cannot be read.
 /// </summary>
-internal sealed class TestCommand : ICommand
+internal sealed class TestCommand : ICliCommand
 {
-    public string Name => "test";
-
-    public string Usage => "test FILE|DIR...";
-
-    public string Summary => "run policy test files; one line per failing case, then \"N passed, N failed\" (exit 1 on any failure)";
-
-    public IReadOnlyDictionary<string, bool> Options { get; } = new Dictionary<string, bool>();
-
-    public async Task<int> RunAsync(CommandArguments arguments, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    public Command Create(CliContext cli)
     {
-        if (arguments.Positional.Count == 0)
+        var files = CliOptions.RejectOptionLikeValues(new Argument<string[]>("FILE|DIR")
         {
-            throw new UsageException("missing the test FILE");
+            Description = "Policy test files, or directories searched for *.tests.json",
+            Arity = ArgumentArity.OneOrMore,
+        });
+        var command = new Command("test", "Run policy test files; one line per failing case, then \"N passed, N failed\" (exit 1 on any failure)")
+        {
+            files,
+        };
+        cli.SetAction(command, parseResult => RunAsync(cli, parseResult.GetValue(files)!));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CliContext cli, string[] paths)
+    {
+        // Unreadable input is a usage error (exit 2), as for every other command, before any case runs.
+        foreach (var path in paths)
+        {
+            if (!File.Exists(path) && !Directory.Exists(path))
+            {
+                throw new UsageException($"cannot read \"{path}\": no such file or directory");
+            }
         }
 
         var passed = 0;
         var failed = 0;
-        foreach (var path in PolicyTestFile.Expand(arguments.Positional))
+        foreach (var path in PolicyTestFile.Expand(paths))
         {
             PolicyTestFile file;
             try
@@ -37,7 +50,7 @@ internal sealed class TestCommand : ICommand
                 // An invalid file is one failure: its problems are printed, its cases cannot run.
                 foreach (var error in ex.Errors)
                 {
-                    await stdout.WriteLineAsync($"{path}: invalid test file: {error}").ConfigureAwait(false);
+                    await cli.Stdout.WriteLineAsync($"{path}: invalid test file: {error}").ConfigureAwait(false);
                 }
 
                 failed++;
@@ -45,9 +58,7 @@ internal sealed class TestCommand : ICommand
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
-                await stdout.WriteLineAsync($"{path}: cannot read: {ex.Message}").ConfigureAwait(false);
-                failed++;
-                continue;
+                throw new UsageException($"cannot read \"{path}\": {PolicySource.Describe(path, ex)}");
             }
 
             foreach (var result in file.Run())
@@ -59,11 +70,11 @@ internal sealed class TestCommand : ICommand
                 }
 
                 failed++;
-                await stdout.WriteLineAsync($"{path}: {result}").ConfigureAwait(false);
+                await cli.Stdout.WriteLineAsync($"{path}: {result}").ConfigureAwait(false);
             }
         }
 
-        await stdout.WriteLineAsync($"{passed} passed, {failed} failed").ConfigureAwait(false);
-        return failed == 0 ? 0 : 1;
+        await cli.Stdout.WriteLineAsync($"{passed} passed, {failed} failed").ConfigureAwait(false);
+        return failed == 0 ? ExitCodes.Ok : ExitCodes.Failure;
     }
 }

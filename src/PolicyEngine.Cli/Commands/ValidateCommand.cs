@@ -1,35 +1,33 @@
+using System.CommandLine;
+
 namespace PolicyEngine.Cli;
 
 /// <summary>
 /// <c>policyengine validate FILE [--format json|intercept]</c>: exit 0 when valid; exit 1 with one
 /// <c>{"pointer": "...", "message": "..."}</c> object per line on stdout when not.
 /// </summary>
-internal sealed class ValidateCommand : ICommand
+internal sealed class ValidateCommand : ICliCommand
 {
-    public string Name => "validate";
-
-    public string Usage => "validate FILE [--format json|intercept]";
-
-    public string Summary => "check a policy; print one {\"pointer\", \"message\"} JSON line per problem (exit 1 when invalid)";
-
-    public IReadOnlyDictionary<string, bool> Options { get; } = new Dictionary<string, bool> { ["--format"] = true };
-
-    public async Task<int> RunAsync(CommandArguments arguments, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    public Command Create(CliContext cli)
     {
-        var path = arguments.RequirePositional(0, "the policy FILE");
-        if (arguments.Positional.Count > 1)
+        var file = CliOptions.File("FILE", "The policy file to check");
+        var format = CliOptions.Format();
+        var command = new Command("validate", "Check a policy; print one {\"pointer\", \"message\"} JSON line per problem (exit 1 when invalid)")
         {
-            throw new UsageException("validate takes one FILE");
-        }
-
-        var document = PolicySource.Read(path, arguments.Option("--format"), out var errors, schemaCheck: true);
-        if (document is not null)
+            file,
+            format,
+        };
+        cli.SetAction(command, async parseResult =>
         {
-            return 0;
-        }
+            var document = PolicySource.Read(parseResult.GetValue(file)!, parseResult.GetValue(format), out var errors, schemaCheck: true);
+            if (document is not null)
+            {
+                return ExitCodes.Ok;
+            }
 
-        await JsonLines.WriteErrorsAsync(stdout, errors).ConfigureAwait(false);
-
-        return 1;
+            await JsonLines.WriteErrorsAsync(cli.Stdout, errors).ConfigureAwait(false);
+            return ExitCodes.Failure;
+        });
+        return command;
     }
 }

@@ -11,7 +11,7 @@ namespace PolicyEngine;
 /// specificity, predicates with parsed operands and prebuilt regexes, and every decision that depends only on the
 /// policy built in advance. Thread-safe; reading it allocates nothing.
 /// </summary>
-public sealed class Policy
+public sealed partial class Policy
 {
     // One hash lookup per call: every exact name, listed or hidden, has one slot.
     private readonly FrozenDictionary<string, ToolSlot> _exact;

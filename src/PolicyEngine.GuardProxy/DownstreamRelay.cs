@@ -4,7 +4,7 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
-namespace PolicyEngine.Samples.GuardProxy;
+namespace PolicyEngine.GuardProxy;
 
 /// <summary>Passes the upstream's requests to the person's client (elicitation, sampling, roots) and its notifications.</summary>
 internal sealed class DownstreamRelay
@@ -19,12 +19,19 @@ internal sealed class DownstreamRelay
         NotificationMethods.ResourceUpdatedNotification,
     ];
 
+    /// <summary>How long the upstream's roots/list may wait for the client to finish initializing.</summary>
+    private static readonly TimeSpan InitializeWait = TimeSpan.FromSeconds(30);
+
+    private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IServiceProvider? _services;
 
     /// <summary>The client's <c>subscriptions/listen</c> requests (2026-07-28 revision).</summary>
     public SubscriptionListeners Listeners { get; } = new();
 
     public void Attach(IServiceProvider services) => _services = services;
+
+    /// <summary>The client sent <c>notifications/initialized</c>: requests may now go to it.</summary>
+    public void MarkInitialized() => _initialized.TrySetResult();
 
     /// <summary>Whether the upstream notification <paramref name="method"/> is passed on to the client.</summary>
     public static bool IsRelayed(string method) => Array.IndexOf(RelayedNotifications, method) >= 0;
@@ -62,17 +69,22 @@ internal sealed class DownstreamRelay
     {
         if (request is null || Server is not { ClientCapabilities.Sampling: not null } server)
         {
-            throw new McpException("the client behind GuardProxy does not support sampling");
+            throw new McpException("the client behind policyengine-proxy does not support sampling");
         }
 
         return await server.SampleAsync(request, cancellationToken);
     }
 
+    /// <summary>
+    /// The upstream's <c>roots/list</c>, asked of the client. The upstream is told of roots only when the client offers
+    /// them, and typically asks at once, while the client is still initializing: the request waits for that.
+    /// </summary>
     public async ValueTask<ListRootsResult> ListRootsAsync(ListRootsRequestParams? request, CancellationToken cancellationToken)
     {
+        await _initialized.Task.WaitAsync(InitializeWait, cancellationToken);
         if (Server is not { ClientCapabilities.Roots: not null } server)
         {
-            return new ListRootsResult { Roots = [] };
+            throw new McpException("the client behind policyengine-proxy does not support roots");
         }
 
         return await server.RequestRootsAsync(request ?? new ListRootsRequestParams(), cancellationToken);

@@ -1,7 +1,7 @@
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
-namespace PolicyEngine.Samples.GuardProxy;
+namespace PolicyEngine.GuardProxy;
 
 /// <summary>
 /// The names of the upstream server's tools, so that the proxy answers a call to a tool the upstream does not have

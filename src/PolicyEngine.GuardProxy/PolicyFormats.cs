@@ -1,7 +1,7 @@
 using PolicyEngine;
 using PolicyEngine.Intercept;
 
-namespace PolicyEngine.Samples.GuardProxy;
+namespace PolicyEngine.GuardProxy;
 
 /// <summary>How each <c>--format</c> is read.</summary>
 internal static class PolicyFormats

@@ -6,7 +6,7 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
-namespace PolicyEngine.Samples.GuardProxy;
+namespace PolicyEngine.GuardProxy;
 
 /// <summary>
 /// Resource subscriptions and list-changed notifications for a client on the 2026-07-28 revision, which replaced

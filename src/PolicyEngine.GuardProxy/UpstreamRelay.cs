@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
-namespace PolicyEngine.Samples.GuardProxy;
+namespace PolicyEngine.GuardProxy;
 
 /// <summary>Serves the upstream server's capabilities by forwarding each request to it.</summary>
 internal static class UpstreamRelay

@@ -2,7 +2,7 @@ using System.Threading.Channels;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
-namespace PolicyEngine.Samples.GuardProxy;
+namespace PolicyEngine.GuardProxy;
 
 /// <summary>
 /// Wraps the upstream transport so that the notifications the proxy relays (progress, log, list-changed) reach the

@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Options;
+
+namespace PolicyEngine.ModelContextProtocol;
+
+/// <summary>
+/// Checks <see cref="PolicyEngineMcpOptions"/> and reports every problem at once. <c>AddPolicyEngine</c> registers it
+/// with <c>ValidateOnStart</c>, so a host with wrong options stops when it starts (not at its first request); the
+/// <see cref="PolicyGuard"/> constructor applies the same checks.
+/// </summary>
+public sealed class PolicyEngineMcpOptionsValidator : IValidateOptions<PolicyEngineMcpOptions>
+{
+    /// <summary>Every problem with <paramref name="options"/>, each naming the option and what to set; empty when valid.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>The problems, in the order of the options' documentation.</returns>
+    public static IReadOnlyList<string> Problems(PolicyEngineMcpOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        if (options.Policy is null && string.IsNullOrWhiteSpace(options.PolicyPath))
+        {
+            problems.Add("PolicyPath is required: set PolicyEngine:PolicyPath to the policy file (or Policy to a compiled policy in code)");
+        }
+        else if (options.Policy is not null && !string.IsNullOrWhiteSpace(options.PolicyPath))
+        {
+            problems.Add("PolicyPath and Policy are both set: set one (a file that is watched, or a compiled policy)");
+        }
+
+        var format = options.Format?.ToLowerInvariant();
+        if (format is not ("json" or "intercept"))
+        {
+            problems.Add($"Format '{options.Format}' is unknown: use 'json' or 'intercept'");
+        }
+        else if (format == "intercept" && options.DocumentLoader is null && options.Policy is null)
+        {
+            problems.Add("Format 'intercept' needs the Intercept importer: reference PolicyEngine.Intercept and set DocumentLoader = path => InterceptPolicy.Load(path)");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Identity))
+        {
+            problems.Add("Identity must not be empty: it is the grant every call without an authenticated user is counted against");
+        }
+
+        for (var i = 0; i < options.IdentityRoles.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(options.IdentityRoles[i]))
+            {
+                problems.Add($"IdentityRoles[{i}] is empty");
+            }
+        }
+
+        if (options.StoreTimeout <= TimeSpan.Zero && options.StoreTimeout != Timeout.InfiniteTimeSpan)
+        {
+            problems.Add($"StoreTimeout must be positive (it is {options.StoreTimeout})");
+        }
+
+        if (options.ElicitationTimeout <= TimeSpan.Zero)
+        {
+            problems.Add($"ElicitationTimeout must be positive (it is {options.ElicitationTimeout})");
+        }
+
+        if (options.ReloadDebounce < TimeSpan.Zero)
+        {
+            problems.Add($"ReloadDebounce must not be negative (it is {options.ReloadDebounce})");
+        }
+
+        if (options.AuditMaxFileBytes <= 0)
+        {
+            problems.Add($"AuditMaxFileBytes must be positive (it is {options.AuditMaxFileBytes})");
+        }
+
+        if (options.MaxArgumentsBytes <= 0)
+        {
+            problems.Add($"MaxArgumentsBytes must be positive (it is {options.MaxArgumentsBytes})");
+        }
+
+        return problems;
+    }
+
+    /// <inheritdoc/>
+    public ValidateOptionsResult Validate(string? name, PolicyEngineMcpOptions options)
+    {
+        var problems = Problems(options);
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
