@@ -1,6 +1,6 @@
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
-using PolicyEngine.Compilation;
+using PolicyEngine.Compilation.Predicates;
 
 namespace PolicyEngine.Benchmarks;
 

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using BenchmarkDotNet.Attributes;
 using Json.Schema;
+using PolicyEngine.Documents;
+using PolicyEngine.Documents.Parsing;
 
 namespace PolicyEngine.Benchmarks;
 

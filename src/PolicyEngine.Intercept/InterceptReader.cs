@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using PolicyEngine.Documents.Parsing;
 using PolicyEngine.Intercept.Model;
 using PolicyEngine.Intercept.Yaml;
+using PolicyEngine.Matching;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

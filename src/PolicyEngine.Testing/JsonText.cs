@@ -2,6 +2,8 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PolicyEngine.Json;
+using PolicyEngine.Matching;
 
 namespace PolicyEngine.Testing;
 
@@ -45,7 +47,7 @@ internal static class JsonText
     public static string Compact(JsonNode? node) => node is null ? "null" : node.ToJsonString(Relaxed);
 
     /// <summary>Glob match with <c>*</c> (any run of characters) and <c>?</c> (one character): the engine's own matcher.</summary>
-    public static bool GlobMatch(string pattern, string text) => PolicyEngine.Evaluation.Glob.IsMatch(pattern, text);
+    public static bool GlobMatch(string pattern, string text) => PolicyEngine.Matching.Glob.IsMatch(pattern, text);
 
     /// <summary>Escapes one JSON Pointer segment.</summary>
     public static string PointerSegment(string segment) => PointerBuilder.Escape(segment);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
+using PolicyEngine.Matching;
 
 namespace PolicyEngine.Testing.Tests;
 

@@ -1,3 +1,5 @@
+using PolicyEngine.Documents.Parsing;
+
 namespace PolicyEngine.Cli;
 
 /// <summary>Reads a policy file in one of the supported formats.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Json;
+using PolicyEngine.Matching;
 
 namespace PolicyEngine;
 

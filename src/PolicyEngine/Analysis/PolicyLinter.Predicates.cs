@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using PolicyEngine.Compilation;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Json;
+using PolicyEngine.Json.Numbers;
 
 namespace PolicyEngine;
 

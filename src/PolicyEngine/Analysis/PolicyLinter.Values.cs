@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using PolicyEngine.Compilation;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Compilation.Predicates;
+using PolicyEngine.Documents;
+using PolicyEngine.Matching;
 
 namespace PolicyEngine;
 

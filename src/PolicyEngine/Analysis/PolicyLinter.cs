@@ -1,4 +1,5 @@
-using PolicyEngine.Evaluation;
+using PolicyEngine.Json;
+using PolicyEngine.Matching;
 
 namespace PolicyEngine;
 

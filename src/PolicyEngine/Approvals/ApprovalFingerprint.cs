@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
-namespace PolicyEngine;
+namespace PolicyEngine.Approvals;
 
 /// <summary>
 /// The id of an <see cref="ApprovalRequest"/>: lowercase hex SHA-256 over a domain tag and four length-prefixed parts
@@ -11,7 +11,7 @@ namespace PolicyEngine;
 /// <remarks>
 /// The encoding is injective: strings enter as their UTF-16 code units (UTF-8 would turn every lone surrogate into
 /// U+FFFD and let <c>"u\uD800"</c>'s approval serve <c>"u\uDC00"</c>), every part carries its byte length (so no two
-/// splits of the same bytes meet), and the arguments are <see cref="Evaluation.CanonicalJson"/>, which keeps lone
+/// splits of the same bytes meet), and the arguments are <see cref="Json.CanonicalJson"/>, which keeps lone
 /// surrogates as escapes. Two calls share an id only if all four parts are equal, or SHA-256 collides.
 /// </remarks>
 internal static class ApprovalFingerprint

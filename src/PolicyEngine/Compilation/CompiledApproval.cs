@@ -1,3 +1,5 @@
+using PolicyEngine.Compilation.Predicates;
+
 namespace PolicyEngine.Compilation;
 
 /// <summary>An <c>approval</c> rule: when every <see cref="When"/> predicate holds, the call needs approval.</summary>

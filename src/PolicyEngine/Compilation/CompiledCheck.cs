@@ -1,4 +1,6 @@
-using PolicyEngine.Evaluation;
+using PolicyEngine.Compilation.Predicates;
+using PolicyEngine.Decisions;
+
 namespace PolicyEngine.Compilation;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Compilation.Predicates;
+using PolicyEngine.Decisions;
 
 namespace PolicyEngine.Compilation;
 

@@ -1,5 +1,5 @@
-using PolicyEngine.Evaluation;
 using Json.Schema;
+using PolicyEngine.Decisions;
 
 namespace PolicyEngine.Compilation;
 

@@ -1,4 +1,5 @@
 using PolicyEngine.Compilation;
+using PolicyEngine.Compilation.Predicates;
 
 namespace PolicyEngine;
 

@@ -1,4 +1,6 @@
-namespace PolicyEngine;
+using PolicyEngine.Matching;
+
+namespace PolicyEngine.Documents;
 
 /// <summary>The document spelling of each <see cref="PredicateOperator"/>.</summary>
 internal static class OperatorNames

@@ -1,5 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using PolicyEngine.Documents;
+using PolicyEngine.Documents.Parsing;
 
 namespace PolicyEngine;
 

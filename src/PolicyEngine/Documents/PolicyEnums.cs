@@ -1,3 +1,5 @@
+using PolicyEngine.Matching;
+
 namespace PolicyEngine;
 
 /// <summary>What happens to a call of a tool that no entry under <c>tools</c> matches.</summary>

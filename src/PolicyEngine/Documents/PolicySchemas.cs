@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Json.Schema;
 
-namespace PolicyEngine;
+namespace PolicyEngine.Documents;
 
 /// <summary>
 /// The JSON Schemas of each document version, embedded in the assembly (the same files as <c>schemas/</c>).

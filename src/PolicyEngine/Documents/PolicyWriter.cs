@@ -1,8 +1,9 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using PolicyEngine.Documents.Parsing;
 
-namespace PolicyEngine;
+namespace PolicyEngine.Documents;
 
 /// <summary>Writes a <see cref="PolicyDocument"/> back to JSON in one canonical key order.</summary>
 internal static class PolicyWriter

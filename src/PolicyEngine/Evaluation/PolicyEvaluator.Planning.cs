@@ -4,7 +4,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using PolicyEngine.Compilation;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Compilation.Predicates;
+using PolicyEngine.Decisions;
+using PolicyEngine.Json;
+using PolicyEngine.Json.Numbers;
+using PolicyEngine.Matching;
 
 namespace PolicyEngine;
 
@@ -201,14 +205,14 @@ public sealed partial class PolicyEvaluator
     private static readonly string RegexTimeoutReason =
         $"an argument took longer than the {RegexBudget.MatchTimeout.TotalMilliseconds:0} ms regex time budget to match this rule's pattern";
 
-    private static bool SchemaHolds(Json.Schema.JsonSchema schema, in EvaluationContext context) =>
+    private static bool SchemaHolds(global::Json.Schema.JsonSchema schema, in EvaluationContext context) =>
         schema.Evaluate(ArgumentsElement(context), FlagOptions).IsValid;
 
-    private static readonly Json.Schema.EvaluationOptions FlagOptions = new() { OutputFormat = Json.Schema.OutputFormat.Flag };
+    private static readonly global::Json.Schema.EvaluationOptions FlagOptions = new() { OutputFormat = global::Json.Schema.OutputFormat.Flag };
 
-    private static readonly Json.Schema.EvaluationOptions ListOptions = new() { OutputFormat = Json.Schema.OutputFormat.List };
+    private static readonly global::Json.Schema.EvaluationOptions ListOptions = new() { OutputFormat = global::Json.Schema.OutputFormat.List };
 
-    private static Verdict ArgsSchemaDenial(CompiledRules rules, Json.Schema.JsonSchema schema, in EvaluationContext context, Policy policy)
+    private static Verdict ArgsSchemaDenial(CompiledRules rules, global::Json.Schema.JsonSchema schema, in EvaluationContext context, Policy policy)
     {
         (string Location, string Message)? detail;
         try
@@ -226,7 +230,7 @@ public sealed partial class PolicyEvaluator
         return new Verdict(DecisionKind.Deny, reason, rules.Pointer + "/args_schema", policy.Version);
     }
 
-    private static (string Location, string Message)? FirstSchemaError(Json.Schema.EvaluationResults results)
+    private static (string Location, string Message)? FirstSchemaError(global::Json.Schema.EvaluationResults results)
     {
         if (results.Errors is { Count: > 0 } errors)
         {

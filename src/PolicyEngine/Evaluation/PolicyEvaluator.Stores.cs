@@ -3,8 +3,11 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using PolicyEngine.Approvals;
 using PolicyEngine.Compilation;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Compilation.Predicates;
+using PolicyEngine.Decisions;
+using PolicyEngine.Json;
 
 namespace PolicyEngine;
 

@@ -3,8 +3,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using PolicyEngine.Compilation;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Decisions;
 
 namespace PolicyEngine;
 

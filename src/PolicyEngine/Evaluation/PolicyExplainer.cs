@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PolicyEngine.Compilation;
+using PolicyEngine.Compilation.Predicates;
 
 namespace PolicyEngine;
 

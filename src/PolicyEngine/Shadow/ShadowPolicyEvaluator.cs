@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using PolicyEngine.Compilation;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Json;
 
 namespace PolicyEngine;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using PolicyEngine.Documents;
 
 namespace PolicyEngine.Tests.Documents;
 

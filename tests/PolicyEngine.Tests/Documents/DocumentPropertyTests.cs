@@ -5,6 +5,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Microsoft.Extensions.Time.Testing;
+using PolicyEngine.Documents;
 
 namespace PolicyEngine.Tests.Documents;
 

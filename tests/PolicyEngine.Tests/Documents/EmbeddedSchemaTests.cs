@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Json.Schema;
+using PolicyEngine.Documents;
 
 namespace PolicyEngine.Tests.Documents;
 

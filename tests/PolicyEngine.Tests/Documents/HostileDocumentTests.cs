@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using PolicyEngine.Documents.Parsing;
 
 namespace PolicyEngine.Tests.Documents;
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Json;
 
 namespace PolicyEngine.Tests.Evaluation;
 

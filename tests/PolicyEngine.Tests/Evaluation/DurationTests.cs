@@ -1,7 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Documents.Parsing;
 
 namespace PolicyEngine.Tests.Evaluation;
 

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using PolicyEngine.Json;
 
 namespace PolicyEngine.Tests.Evaluation;
 
@@ -132,7 +133,7 @@ public class EvaluationPropertyTests
             evaluator.Approve(pending.Approval!);
             var other = evaluator.Evaluate(b.Identity, b.Tool, b.Args);
             var same = a.Identity.Id == b.Identity.Id && a.Tool == b.Tool
-                && PolicyEngine.Evaluation.JsonValueComparer.DeepEquals(a.Args, b.Args);
+                && PolicyEngine.Json.JsonValueComparer.DeepEquals(a.Args, b.Args);
             return (same ? other.Kind == DecisionKind.Allow : other.Kind == DecisionKind.NeedsApproval)
                 .Label($"{a} approved; {b} → {other}");
         });

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Matching;
 
 namespace PolicyEngine.Tests.Evaluation;
 

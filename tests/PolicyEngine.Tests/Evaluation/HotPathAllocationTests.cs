@@ -1,5 +1,7 @@
 using System.Text.Json;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Json;
+using PolicyEngine.Json.Numbers;
+using PolicyEngine.Matching;
 
 namespace PolicyEngine.Tests.Evaluation;
 

@@ -2,8 +2,8 @@ using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using PolicyEngine.Compilation;
-using PolicyEngine.Evaluation;
+using PolicyEngine.Approvals;
+using PolicyEngine.Json;
 
 namespace PolicyEngine.Tests.Security;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PolicyEngine.Matching;
 
 namespace PolicyEngine.Tests.Security;
 

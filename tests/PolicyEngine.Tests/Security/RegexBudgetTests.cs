@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Json.Schema;
 using System.Text.RegularExpressions;
+using PolicyEngine.Matching;
 
 namespace PolicyEngine.Tests.Security;
 
@@ -304,7 +305,7 @@ public class RegexBudgetTests
     }
 
     /// <summary>A <c>pattern</c> keyword whose regex times out at once, as <see cref="OneTick"/> does.</summary>
-    private sealed class OneTickPattern : Json.Schema.Keywords.PatternKeyword
+    private sealed class OneTickPattern : global::Json.Schema.Keywords.PatternKeyword
     {
         public override object? ValidateKeywordValue(JsonElement value) => OneTick;
     }
