@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using PolicyEngine.Documents.Parsing;
 using PolicyEngine.Intercept.Model;
 using PolicyEngine.Intercept.Yaml;
 using PolicyEngine.Matching;
@@ -398,7 +397,7 @@ internal sealed class InterceptReader
                 try
                 {
                     // The same gate as the policy parser: within the regex budget, on the linear-time engine.
-                    _ = PolicyParser.GetRegex(GoRegex.ToDotNet(pattern));
+                    _ = RegexCache.Get(GoRegex.ToDotNet(pattern));
                 }
                 catch (RegexBudgetException ex)
                 {

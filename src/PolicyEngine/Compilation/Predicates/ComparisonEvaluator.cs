@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using PolicyEngine.Documents;
-using PolicyEngine.Documents.Parsing;
 using PolicyEngine.Json;
 using PolicyEngine.Json.Numbers;
 using PolicyEngine.Matching;
@@ -64,7 +63,7 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
                 _exists = _operand.ValueKind == JsonValueKind.True;
                 break;
             case PredicateOperator.Regex:
-                _regex = predicate.CompiledRegex ?? PolicyParser.GetRegex(_operand.GetString()!);
+                _regex = predicate.CompiledRegex ?? RegexCache.Get(_operand.GetString()!);
                 break;
             case PredicateOperator.PathUnder:
                 if (!PathUnder.TryNormalizeRoot(_operand.GetString()!, out _root))
@@ -103,7 +102,7 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
     {
         try
         {
-            utf8 = PolicyParser.StrictUtf8.GetBytes(element.GetString()!);
+            utf8 = StrictUtf8.Encoding.GetBytes(element.GetString()!);
             return true;
         }
         catch (Exception ex) when (ex is InvalidOperationException or EncoderFallbackException)

@@ -279,7 +279,7 @@ internal sealed partial class PolicyParser
 
                 try
                 {
-                    return GetRegex(pattern);
+                    return RegexCache.Get(pattern);
                 }
                 catch (RegexBudgetException ex)
                 {

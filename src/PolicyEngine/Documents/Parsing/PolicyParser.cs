@@ -71,46 +71,12 @@ internal sealed partial class PolicyParser
     private bool _v2 = true;
     private bool _schemaCheck;
 
-    // NonBacktracking regexes are costly to build (milliseconds, hundreds of KB); policies repeat patterns, and a
-    // Regex is immutable and thread-safe, so one instance serves every predicate with the same pattern. The cache is
-    // keyed by the exact pattern and options, only ever grows (nothing is evicted, so one policy cannot push out
-    // another's entries; once full, new patterns are simply built uncached), and holds only patterns that passed the
-    // budget. A shared instance shares its lazily built automaton too, which changes no result.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Pattern, RegexOptions Options), Regex> Regexes = new();
-    private const int MaxCachedRegexes = 1024;
-
     /// <summary>The distinct patterns this document uses so far (regex operators and schema patterns).</summary>
     private readonly HashSet<string> _patterns = new(StringComparer.Ordinal);
 
     /// <summary>The parser building an <c>args_schema</c> on this thread, whose pattern count the schema keywords charge.</summary>
     [ThreadStatic]
     private static PolicyParser? t_schemaParser;
-
-    /// <summary>
-    /// Builds (or reuses) the regex for a pattern that fits <see cref="RegexBudget"/>; throws
-    /// <see cref="RegexBudgetException"/> when it does not, and the engine's exceptions for a pattern it rejects.
-    /// </summary>
-    internal static Regex GetRegex(string pattern)
-    {
-        var key = (pattern, RegexBudget.Options);
-        if (Regexes.TryGetValue(key, out var regex))
-        {
-            return regex;
-        }
-
-        if (RegexBudget.Check(pattern) is { } problem)
-        {
-            throw new RegexBudgetException(problem);
-        }
-
-        regex = new Regex(RegexAnchors.EndOfInput(pattern), RegexBudget.Options, RegexBudget.MatchTimeout);
-        if (Regexes.Count < MaxCachedRegexes)
-        {
-            Regexes.TryAdd(key, regex);
-        }
-
-        return regex;
-    }
 
     /// <summary>
     /// Charges one use of <paramref name="pattern"/> against the document's distinct-pattern cap; returns the problem
@@ -164,7 +130,7 @@ internal sealed partial class PolicyParser
         byte[] utf8;
         try
         {
-            utf8 = StrictUtf8.GetBytes(json);
+            utf8 = StrictUtf8.Encoding.GetBytes(json);
         }
         catch (EncoderFallbackException ex)
         {
@@ -174,9 +140,6 @@ internal sealed partial class PolicyParser
 
         return Parse(utf8, out errors, schemaCheck);
     }
-
-    /// <summary>UTF-8 that refuses lone surrogates instead of replacing them.</summary>
-    internal static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static PolicyError TooLarge(long size) =>
         new(string.Empty, $"the document is too large ({size} bytes); the limit is {MaxDocumentBytes} bytes");

@@ -2,9 +2,9 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Json.Schema;
 using Json.Schema.Keywords;
-using PolicyEngine.Documents.Parsing;
+using PolicyEngine.Matching;
 
-namespace PolicyEngine.Matching;
+namespace PolicyEngine.Documents.Parsing;
 
 /// <summary>
 /// Builds <c>args_schema</c> with <c>pattern</c> and <c>patternProperties</c> on the linear-time engine, within
@@ -83,7 +83,7 @@ internal static class SchemaRegexes
 
         try
         {
-            return PolicyParser.GetRegex(pattern);
+            return RegexCache.Get(pattern);
         }
         catch (RegexBudgetException ex)
         {
