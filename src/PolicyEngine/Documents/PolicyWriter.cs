@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using PolicyEngine.Documents.Parsing;
 
 namespace PolicyEngine.Documents;
 
@@ -12,7 +11,7 @@ internal static class PolicyWriter
     {
         Indented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        MaxDepth = PolicyParser.MaxDepth + 8,
+        MaxDepth = PolicyDocument.MaxNestingDepth + 8,
     };
 
     public static string Write(PolicyDocument document)

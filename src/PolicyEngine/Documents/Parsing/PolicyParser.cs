@@ -20,7 +20,7 @@ internal sealed partial class PolicyParser
     internal const int MaxDocumentBytes = 16 * 1024 * 1024;
 
     /// <summary>Deepest accepted JSON nesting (objects and arrays).</summary>
-    internal const int MaxDepth = 128;
+    internal const int MaxDepth = PolicyDocument.MaxNestingDepth;
 
     /// <summary>At most this many problems are listed; a last entry says how many more were found.</summary>
     internal const int MaxErrors = 1000;
