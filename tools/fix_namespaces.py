@@ -57,7 +57,7 @@ for f in cs_files(core):
         for mods, name in types:
             internal_ns.setdefault(name, want)
 
-friends = ['src/PolicyEngine', 'src/PolicyEngine.Cli', 'src/PolicyEngine.Testing', 'src/PolicyEngine.Intercept',
+friends = ['src/PolicyEngine', 'src/PolicyEngine.Cli', 'src/PolicyEngine.Testing', 'src/PolicyEngine.Intercept', 'src/PolicyEngine.Audit',
            'tests', 'benchmarks/PolicyEngine.Benchmarks']
 ident = re.compile(r'\b[A-Z]\w*\b')
 using_re = re.compile(r'^using\s+([\w.]+)\s*;\s*$')

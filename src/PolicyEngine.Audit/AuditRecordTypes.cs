@@ -1,3 +1,5 @@
+using PolicyEngine.Decisions;
+
 namespace PolicyEngine.Audit;
 
 /// <summary>The <c>type</c> of each audit record, and the fields each one carries besides <c>seq</c>, <c>time</c>, <c>prev</c> and <c>hash</c>.</summary>
@@ -31,11 +33,5 @@ public static class AuditRecordTypes
     /// <summary>The name a decision kind has in records and metrics: <c>allow</c>, <c>deny</c>, <c>rate_limited</c>, <c>needs_approval</c>.</summary>
     /// <param name="kind">The kind.</param>
     /// <returns>Its name.</returns>
-    public static string KindName(DecisionKind kind) => kind switch
-    {
-        DecisionKind.Allow => "allow",
-        DecisionKind.Deny => "deny",
-        DecisionKind.RateLimited => "rate_limited",
-        _ => "needs_approval",
-    };
+    public static string KindName(DecisionKind kind) => DecisionKindNames.Of(kind);
 }

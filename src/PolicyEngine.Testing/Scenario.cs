@@ -1,4 +1,5 @@
 using System.Text;
+using PolicyEngine.Decisions;
 
 namespace PolicyEngine.Testing;
 
@@ -35,13 +36,7 @@ internal static class Scenario
     }
 
     /// <summary>The decision's kind in the CLI's spelling: allow, deny, rate_limited, needs_approval.</summary>
-    public static string KindName(DecisionKind kind) => kind switch
-    {
-        DecisionKind.Allow => "allow",
-        DecisionKind.Deny => "deny",
-        DecisionKind.RateLimited => "rate_limited",
-        _ => "needs_approval",
-    };
+    public static string KindName(DecisionKind kind) => DecisionKindNames.Of(kind);
 
     /// <summary>For example <c>deny by /tools/x/deny_if/0 ("Too large")</c>.</summary>
     public static string Describe(Decision decision)

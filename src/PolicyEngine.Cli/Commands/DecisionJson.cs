@@ -1,15 +1,11 @@
+using PolicyEngine.Decisions;
+
 namespace PolicyEngine.Cli;
 
 /// <summary>The <c>eval</c> output line of a decision.</summary>
 internal static class DecisionJson
 {
-    public static string KindName(DecisionKind kind) => kind switch
-    {
-        DecisionKind.Allow => "allow",
-        DecisionKind.Deny => "deny",
-        DecisionKind.RateLimited => "rate_limited",
-        _ => "needs_approval",
-    };
+    public static string KindName(DecisionKind kind) => DecisionKindNames.Of(kind);
 
     public static string Write(Decision decision) => Write(decision, decision.Reason);
 

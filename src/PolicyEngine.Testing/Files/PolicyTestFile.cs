@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using PolicyEngine.Decisions;
 
 namespace PolicyEngine.Testing;
 
@@ -379,22 +380,7 @@ public sealed class PolicyTestFile
             return false;
         }
 
-        switch (element.GetString())
-        {
-            case "allow":
-                return true;
-            case "deny":
-                kind = DecisionKind.Deny;
-                return true;
-            case "rate_limited":
-                kind = DecisionKind.RateLimited;
-                return true;
-            case "needs_approval":
-                kind = DecisionKind.NeedsApproval;
-                return true;
-            default:
-                return false;
-        }
+        return DecisionKindNames.TryParse(element.GetString(), out kind);
     }
 
     private static void UnknownKeys(JsonElement obj, string pointer, string[] known, List<PolicyError> errors)

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using PolicyEngine.Compilation.Predicates;
 using PolicyEngine.Documents;
+using PolicyEngine.Json;
 using PolicyEngine.Matching;
 
 namespace PolicyEngine;
@@ -40,7 +41,7 @@ public static partial class PolicyLinter
         {
             var segments = p.Path.Split('.');
             PolicyIdentity identity;
-            var args = PolicyEvaluator.EmptyObject;
+            var args = JsonObjects.Empty;
             if (segments[0] == "identity")
             {
                 if (segments.Length == 2 && segments[1] == "id")

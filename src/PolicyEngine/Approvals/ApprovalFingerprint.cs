@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Text.Json;
+using PolicyEngine.Json;
 
 namespace PolicyEngine.Approvals;
 
@@ -18,6 +20,10 @@ internal static class ApprovalFingerprint
 {
     // Changing the encoding changes every id: pending approvals of an older build then simply ask again.
     private static ReadOnlySpan<byte> Domain => "policyengine/approval/2\n"u8;
+
+    /// <summary>The id of one call: its arguments (either shape) enter as their canonical JSON.</summary>
+    public static string ForCall(string policyVersion, string identityId, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary) =>
+        Compute(policyVersion, identityId, tool, CanonicalJson.ToCanonicalBytes(JsonObjects.Arguments(args, dictionary)));
 
     /// <summary>Computes the id.</summary>
     public static string Compute(string policyVersion, string identityId, string tool, ReadOnlySpan<byte> canonicalArguments)

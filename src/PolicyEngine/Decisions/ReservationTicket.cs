@@ -10,7 +10,7 @@ namespace PolicyEngine.Decisions;
 internal sealed class ReservationTicket
 {
     /// <summary>The evaluator that issued the ticket's current use (set when rented); another evaluator ignores it.</summary>
-    public PolicyEvaluator? Owner;
+    public object? Owner;
 
     /// <summary>Moves on (by compare-and-swap) exactly once per use: the completion that moves it owns the ticket.</summary>
     public long Version;
@@ -39,7 +39,7 @@ internal static class TicketPool
 
     private static readonly ReservationTicket?[] Shared = new ReservationTicket?[Math.Max(64, 8 * Environment.ProcessorCount)];
 
-    public static ReservationTicket Rent(PolicyEvaluator owner)
+    public static ReservationTicket Rent(object owner)
     {
         var ticket = t_ticket;
         if (ticket is not null)

@@ -30,12 +30,4 @@ public static class PolicyTelemetry
 
     internal static readonly Counter<long> ShadowDisagreements = Meter.CreateCounter<long>(
         ShadowDisagreementsCounterName, unit: "{call}", description: "Calls a shadow candidate policy decided differently from the enforced policy, by tool and kinds.");
-
-    internal static string KindName(DecisionKind kind) => kind switch
-    {
-        DecisionKind.Allow => "allow",
-        DecisionKind.Deny => "deny",
-        DecisionKind.RateLimited => "rate_limited",
-        _ => "needs_approval",
-    };
 }

@@ -255,19 +255,7 @@ public sealed partial class PolicyEvaluator
     }
 
     /// <summary>The arguments as one element (the dictionary form is serialised; schemas are not on the fastest path).</summary>
-    private static JsonElement ArgumentsElement(in EvaluationContext context)
-    {
-        if (context.ArgsDictionary is { } dictionary)
-        {
-            return ToElement(dictionary);
-        }
-
-        return context.Args.ValueKind == JsonValueKind.Object ? context.Args : EmptyObject;
-    }
-
-    internal static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
-
-    private static JsonElement ToElement(IReadOnlyDictionary<string, JsonElement> dictionary) => JsonObjects.Create(null, dictionary);
+    private static JsonElement ArgumentsElement(in EvaluationContext context) => JsonObjects.Arguments(context.Args, context.ArgsDictionary);
 
     private static CompiledApproval? NeededApproval(CompiledRules? rules, in EvaluationContext context)
     {

@@ -7,7 +7,6 @@ using PolicyEngine.Approvals;
 using PolicyEngine.Compilation;
 using PolicyEngine.Compilation.Predicates;
 using PolicyEngine.Decisions;
-using PolicyEngine.Json;
 
 namespace PolicyEngine;
 
@@ -155,7 +154,7 @@ public sealed partial class PolicyEvaluator
 
                 try
                 {
-                    approvalId = Fingerprint(policy, identity, tool, args, dictionary);
+                    approvalId = ApprovalFingerprint.ForCall(policy.Version, identity.Id, tool, args, dictionary);
                     if (synchronous)
                     {
                         consumedApproval = _approvals.TryConsume(approvalId, now, out approvalExpiry);
@@ -276,17 +275,5 @@ public sealed partial class PolicyEvaluator
     {
         var request = new ApprovalRequest(id, identity.Id, tool, approval.Reason, approval.Pointer, approval.TimeToLive, policy.Version);
         return new Verdict(DecisionKind.NeedsApproval, approval.Reason, approval.Pointer, policy.Version, approval: request);
-    }
-
-    /// <summary>The approval id of this exact call (see <see cref="ApprovalFingerprint"/>).</summary>
-    private static string Fingerprint(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary) =>
-        ApprovalFingerprint.Compute(policy.Version, identity.Id, tool, CanonicalArguments(args, dictionary));
-
-    private static byte[] CanonicalArguments(JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
-    {
-        var element = dictionary is not null ? ToElement(dictionary)
-            : args.ValueKind == JsonValueKind.Object ? args
-            : EmptyObject;
-        return CanonicalJson.ToCanonicalBytes(element);
     }
 }

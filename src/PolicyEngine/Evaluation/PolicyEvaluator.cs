@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using PolicyEngine.Decisions;
+using PolicyEngine.Diagnostics;
 
 namespace PolicyEngine;
 
@@ -197,6 +198,35 @@ public sealed partial class PolicyEvaluator
         }
 
         return Finish(identity, tool, default, args, decision);
+    }
+
+    /// <summary>Publishes the decision (metrics, tracing, <see cref="DecisionMade"/>) and returns it.</summary>
+    private Decision Finish(PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, Decision decision)
+    {
+        if (DecisionObserver.Listening)
+        {
+            DecisionObserver.Observe(identity.Id, tool, decision);
+        }
+
+        if (DecisionMade is { } handlers)
+        {
+            Publish(handlers, identity, tool, args, dictionary, decision);
+        }
+
+        return decision;
+    }
+
+    private void Publish(EventHandler<DecisionEvent> handlers, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, Decision decision)
+    {
+        var (sha256, names) = DecisionObserver.Digest(args, dictionary);
+        try
+        {
+            handlers(this, new DecisionEvent(_time.GetUtcNow(), identity.Id, tool, decision, sha256, names));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Auditing must never change or break a decision.
+        }
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PolicyEngine.Compilation;
 using PolicyEngine.Compilation.Predicates;
+using PolicyEngine.Json;
 
 namespace PolicyEngine;
 
@@ -68,7 +69,7 @@ public static class PolicyExplainer
 
         if (rules.ArgsSchema is { } schema)
         {
-            var element = context.Args.ValueKind == JsonValueKind.Object ? context.Args : PolicyEvaluator.EmptyObject;
+            var element = JsonObjects.Arguments(context.Args, null);
             var valid = schema.Evaluate(element).IsValid;
             steps.Add(new ExplainStep(rules.Pointer + "/args_schema", valid, valid ? "the arguments match the schema" : "the arguments do not match the schema"));
         }

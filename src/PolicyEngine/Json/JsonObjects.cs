@@ -11,6 +11,18 @@ namespace PolicyEngine.Json;
 /// </summary>
 internal static class JsonObjects
 {
+    /// <summary>The empty object <c>{}</c>: what a call without arguments is evaluated, fingerprinted and audited as.</summary>
+    public static readonly JsonElement Empty = JsonDocument.Parse("{}").RootElement;
+
+    /// <summary>
+    /// A call's arguments as one object: the dictionary form (the MCP SDK's shape) is copied into one, an object is
+    /// itself, anything else (no arguments) is <see cref="Empty"/>.
+    /// </summary>
+    public static JsonElement Arguments(JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary) =>
+        dictionary is not null ? Create(null, dictionary)
+        : args.ValueKind == JsonValueKind.Object ? args
+        : Empty;
+
     private static readonly JsonDocumentOptions ParseOptions = new()
     {
         // The values were parsed once already, by whoever built them: their depth and syntax are theirs to bound.

@@ -1,3 +1,5 @@
+using PolicyEngine.Decisions;
+
 namespace PolicyEngine;
 
 /// <summary>
@@ -44,7 +46,7 @@ public sealed class ShadowDisagreement : EventArgs
     /// The two kinds as the metric tags them, enforced first: <c>allow-&gt;deny</c>, <c>allow-&gt;rate_limited</c>,
     /// <c>deny-&gt;allow</c>, …
     /// </summary>
-    public string Kinds => PolicyTelemetry.KindName(Enforced.Kind) + "->" + PolicyTelemetry.KindName(Candidate.Kind);
+    public string Kinds => DecisionKindNames.Of(Enforced.Kind) + "->" + DecisionKindNames.Of(Candidate.Kind);
 
     /// <summary>Lowercase hex SHA-256 of the arguments' canonical JSON, as in <see cref="DecisionEvent.ArgumentsSha256"/>.</summary>
     public string ArgumentsSha256 { get; }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using PolicyEngine.Json;
+using PolicyEngine.Decisions;
+using PolicyEngine.Diagnostics;
 
 namespace PolicyEngine;
 
@@ -253,7 +254,7 @@ public sealed class ShadowPolicyEvaluator
     private void Report(PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, Decision enforced, Decision candidate)
     {
         Interlocked.Increment(ref _disagreements);
-        var kinds = PolicyTelemetry.KindName(enforced.Kind) + "->" + PolicyTelemetry.KindName(candidate.Kind);
+        var kinds = DecisionKindNames.Of(enforced.Kind) + "->" + DecisionKindNames.Of(candidate.Kind);
         try
         {
             if (PolicyTelemetry.ShadowDisagreements.Enabled)
@@ -274,27 +275,7 @@ public sealed class ShadowPolicyEvaluator
             return;
         }
 
-        var sha256 = string.Empty;
-        var names = new List<string>();
-        try
-        {
-            var element = dictionary is not null ? JsonObjects.Create(null, dictionary)
-                : args.ValueKind == JsonValueKind.Object ? args
-                : PolicyEvaluator.EmptyObject;
-            sha256 = CanonicalJson.Sha256Hex(element);
-            foreach (var property in element.EnumerateObject())
-            {
-                names.Add(StringValue.GetName(property));
-            }
-
-            names.Sort(StringComparer.Ordinal);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            sha256 = string.Empty;
-            names.Clear();
-        }
-
+        var (sha256, names) = DecisionObserver.Digest(args, dictionary);
         try
         {
             handlers(this, new ShadowDisagreement(_time.GetUtcNow(), identity.Id, tool, enforced, candidate, sha256, names));
