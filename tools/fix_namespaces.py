@@ -29,6 +29,8 @@ def strip(code):
     code = re.sub(r'@"(?:[^"]|"")*"', '""', code)
     code = re.sub(r'(?<![$\w])"(?:\\.|[^"\\\n])*"', '""', code)  # interpolated strings stay: their holes name types
     code = re.sub(r"'(?:\\.|[^'\\\n])+'", "''", code)
+    # enum members are not type references
+    code = re.sub(r'(\benum\s+\w+[^{]*\{)[^}]*\}', r'\1}', code)
     return code
 
 decl = re.compile(r'^((?:(?:public|internal|private|protected|static|sealed|abstract|readonly|partial|ref|unsafe|file)\s+)*)'
@@ -59,7 +61,8 @@ for f in cs_files(core):
 
 friends = ['src/PolicyEngine', 'src/PolicyEngine.Cli', 'src/PolicyEngine.Testing', 'src/PolicyEngine.Intercept', 'src/PolicyEngine.Audit',
            'tests', 'benchmarks/PolicyEngine.Benchmarks']
-ident = re.compile(r'\b[A-Z]\w*\b')
+# Type names as written in code: not after a dot (member access such as PredicateOperator.Glob names no type)
+ident = re.compile(r'(?<![.\w])[A-Z]\w*\b')
 using_re = re.compile(r'^using\s+([\w.]+)\s*;\s*$')
 for d in friends:
     for f in cs_files(os.path.join(root, d)):

@@ -45,6 +45,8 @@ def strip(code):
     code = re.sub(r'@"(?:[^"]|"")*"', '""', code)
     code = re.sub(r'"(?:\\.|[^"\\\n])*"', '""', code)
     code = re.sub(r"'(?:\\.|[^'\\\n])+'", "''", code)
+    # enum members are not type references
+    code = re.sub(r'(\benum\s+\w+[^{]*\{)[^}]*\}', r'\1}', code)
     return code
 
 decl = re.compile(r'^(?:\s{0,4})(?:\[[^\]]*\]\s*)*(?:(?:public|internal|private|protected|static|sealed|abstract|readonly|partial|ref|unsafe|file|new)\s+)*'
@@ -82,7 +84,8 @@ if tree:
     print()
 
 edges = defaultdict(lambda: defaultdict(set))
-ident = re.compile(r'\b[A-Z]\w*\b')
+# Type names as written in code: not after a dot (member access such as PredicateOperator.Glob names no type)
+ident = re.compile(r'(?<![.\w])[A-Z]\w*\b')
 for f in files:
     src = folder(f)
     for name in set(ident.findall(texts[f])):

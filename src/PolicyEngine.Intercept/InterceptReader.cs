@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using PolicyEngine.Documents;
 using PolicyEngine.Intercept.Model;
 using PolicyEngine.Intercept.Yaml;
 using PolicyEngine.Matching;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using OperatorTable = PolicyEngine.Documents.Operators;
 
 namespace PolicyEngine.Intercept;
 
@@ -16,7 +18,8 @@ namespace PolicyEngine.Intercept;
 /// </summary>
 internal sealed class InterceptReader
 {
-    internal static readonly string[] Operators = ["eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "regex", "contains", "exists"];
+    // Intercept's condition operators are PolicyLayer's version 1 set, read from the engine's operator table.
+    internal static readonly string[] Operators = PolicyEngine.Documents.Operators.V1Names;
     internal static readonly string[] Windows = ["minute", "hour", "day"];
 
     private static readonly string[] TopKeys = ["version", "description", "default", "hide", "tools"];
@@ -378,21 +381,22 @@ internal sealed class InterceptReader
         }
 
         var kind = value?.ValueKind ?? JsonValueKind.Null;
-        switch (op)
+        OperandKind? operand = OperatorTable.TryFind(op, out var info) && !info.V2 ? info.Operand : null;
+        switch (operand)
         {
-            case "in" or "not_in" when kind != JsonValueKind.Array:
+            case OperandKind.Array when kind != JsonValueKind.Array:
                 Error(valuePointer, $"operator \"{op}\" requires a list value");
                 break;
-            case "lt" or "lte" or "gt" or "gte" when kind != JsonValueKind.Number:
+            case OperandKind.Number when kind != JsonValueKind.Number:
                 Error(valuePointer, $"operator \"{op}\" requires a numeric value");
                 break;
-            case "exists" when kind is not (JsonValueKind.True or JsonValueKind.False):
-                Error(valuePointer, "operator \"exists\" requires a boolean value");
+            case OperandKind.Boolean when kind is not (JsonValueKind.True or JsonValueKind.False):
+                Error(valuePointer, $"operator \"{op}\" requires a boolean value");
                 break;
-            case "regex" when kind != JsonValueKind.String:
+            case OperandKind.Pattern when kind != JsonValueKind.String:
                 Error(valuePointer, "regex value must be a string");
                 break;
-            case "regex":
+            case OperandKind.Pattern:
                 var pattern = value!.Value.GetString()!;
                 try
                 {
@@ -411,7 +415,7 @@ internal sealed class InterceptReader
                 }
 
                 break;
-            case "eq" or "neq" or "contains" when kind == JsonValueKind.Null:
+            case OperandKind.Any when kind == JsonValueKind.Null:
                 Error(valuePointer, valueMissing
                     ? $"operator \"{op}\" needs a value to compare with"
                     : $"operator \"{op}\" cannot compare with null: in PolicyEngine a null argument counts as absent, so the condition would never hold");

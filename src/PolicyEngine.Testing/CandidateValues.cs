@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using PolicyEngine.Matching;
 
 namespace PolicyEngine.Testing;
 

@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using PolicyEngine.Documents;
 
 namespace PolicyEngine.Testing;
 
@@ -216,19 +217,23 @@ internal static class DocumentGen
         var value = Value(2);
         var number = Gen.Elements(Numbers);
         var str = Gen.Elements(Strings).Select(Str);
-        var operands = new List<(int, Gen<(string Op, string? Value)>)>
+        // One generator per operand kind of the operator table (weights per kind), the operator drawn among the
+        // table's operators of that kind that the version allows: a new operator is generated with no change here.
+        var operands = new List<(int, Gen<(string Op, string? Value)>)>();
+        foreach (var group in Operators.All.Where(o => v2 || !o.V2).GroupBy(o => o.Operand))
         {
-            (2, from op in Gen.Elements("eq", "neq") from v in value select (op, (string?)v)),
-            (2, from op in Gen.Elements("in", "not_in") from v in ListOf(value, 1, 4) select (op, (string?)v)),
-            (2, from op in Gen.Elements("lt", "lte", "gt", "gte") from v in number select (op, (string?)v)),
-            (1, from v in Gen.Elements(Regexes) select ("regex", (string?)Str(v))),
-            (1, from v in Gen.OneOf(str, value) select ("contains", (string?)v)),
-            (1, from v in Gen.Elements<string?>("true", "false") select ("exists", v)),
-        };
-        if (v2)
-        {
-            operands.Add((2, from op in Gen.Elements("starts_with", "ends_with", "glob") from v in Gen.OneOf(str, Gen.Elements("\"a*\"", "\"*.txt\"", "\"?b\"")) select (op, (string?)v)));
-            operands.Add((1, from v in Gen.Elements(Directories) select ("path_under", (string?)Str(v))));
+            var names = group.Select(o => o.Name).ToArray();
+            var (weight, operand) = group.Key switch
+            {
+                OperandKind.Any => (3, Gen.OneOf(value, str)),
+                OperandKind.Array => (2, ListOf(value, 1, 4)),
+                OperandKind.Number => (2, number),
+                OperandKind.Pattern => (1, Gen.Elements(Regexes).Select(Str)),
+                OperandKind.Boolean => (1, Gen.Elements("true", "false")),
+                OperandKind.String => (2, Gen.OneOf(str, Gen.Elements("\"a*\"", "\"*.txt\"", "\"?b\""))),
+                _ => (1, Gen.Elements(Directories).Select(Str)),
+            };
+            operands.Add((weight, from op in Gen.Elements(names) from v in operand select (op, (string?)v)));
         }
 
         return from path in Path(v2)

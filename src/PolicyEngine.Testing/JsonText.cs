@@ -3,7 +3,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PolicyEngine.Json;
-using PolicyEngine.Matching;
 
 namespace PolicyEngine.Testing;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
-using PolicyEngine.Matching;
+using PolicyEngine.Documents;
 
 namespace PolicyEngine.Testing.Tests;
 
@@ -45,14 +45,7 @@ internal static class PredicateCoverage
     public static string Json(ComparisonPredicate predicate) =>
         $$"""{"path":{{JsonText.Quote(predicate.Path)}},"op":"{{OperatorName(predicate.Operator)}}","value":{{predicate.Value.GetRawText()}}}""";
 
-    public static string OperatorName(PredicateOperator op) => op switch
-    {
-        PredicateOperator.NotIn => "not_in",
-        PredicateOperator.StartsWith => "starts_with",
-        PredicateOperator.EndsWith => "ends_with",
-        PredicateOperator.PathUnder => "path_under",
-        _ => op.ToString().ToLowerInvariant(),
-    };
+    public static string OperatorName(PredicateOperator op) => Operators.Name(op);
 
-    public static bool IsV1(PredicateOperator op) => op <= PredicateOperator.Exists;
+    public static bool IsV1(PredicateOperator op) => !Operators.Of(op).V2;
 }

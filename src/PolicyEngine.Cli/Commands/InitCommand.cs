@@ -7,7 +7,6 @@ using System.CommandLine.Parsing;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
-using PolicyEngine.Decisions;
 using PolicyEngine.Documents.Parsing;
 
 namespace PolicyEngine.Cli;

@@ -3,7 +3,6 @@ using System.Text.Json;
 using PolicyEngine.Compilation.Predicates;
 using PolicyEngine.Documents;
 using PolicyEngine.Json;
-using PolicyEngine.Matching;
 
 namespace PolicyEngine;
 
@@ -29,7 +28,7 @@ public static partial class PolicyLinter
 
     private static byte[] Raw(JsonElement number) => Encoding.UTF8.GetBytes(number.GetRawText());
 
-    private static string Describe(ComparisonPredicate p) => $"{p.Path} {OperatorNames.Name(p.Operator)} {p.Value.GetRawText()}";
+    private static string Describe(ComparisonPredicate p) => $"{p.Path} {Operators.Name(p.Operator)} {p.Value.GetRawText()}";
 
     /// <summary>
     /// Whether <paramref name="p"/> holds when its path holds <paramref name="value"/>, decided by the evaluator itself;

@@ -1,4 +1,3 @@
-using PolicyEngine.Matching;
 
 namespace PolicyEngine;
 

@@ -169,7 +169,7 @@ internal static class PolicyWriter
         {
             case ComparisonPredicate comparison:
                 writer.WriteString("path", comparison.Path);
-                writer.WriteString("op", OperatorNames.Name(comparison.Operator));
+                writer.WriteString("op", Operators.Name(comparison.Operator));
                 writer.WritePropertyName("value");
                 comparison.Value.WriteTo(writer);
                 if (comparison.AllowUnusualPaths)

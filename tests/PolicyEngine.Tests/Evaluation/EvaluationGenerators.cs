@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
+using PolicyEngine.Documents;
 
 namespace PolicyEngine.Tests.Evaluation;
 
@@ -26,9 +27,9 @@ internal static class EvaluationGenerators
     {
         var comparison =
             from path in Gen.Elements(identityOnly ? IdentityPaths : Paths)
-            from op in Gen.Elements("eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "regex", "contains", "exists", "starts_with", "ends_with", "glob", "path_under")
+            from op in Gen.Elements(Operators.All)
             from operand in Operand(op)
-            select $$"""{ "path": "{{path}}", "op": "{{op}}", "value": {{operand}} }""";
+            select $$"""{ "path": "{{path}}", "op": "{{op.Name}}", "value": {{operand}} }""";
         if (depth >= 2)
         {
             return comparison;
@@ -43,15 +44,16 @@ internal static class EvaluationGenerators
         return Gen.Frequency((4, comparison), (1, composite));
     }
 
-    private static Gen<string> Operand(string op) => op switch
+    // Operands by the operator table's operand kind, so a new operator is generated without touching this file.
+    private static Gen<string> Operand(OperatorInfo op) => op.Operand switch
     {
-        "in" or "not_in" => Gen.Elements("[1, \"a\"]", "[\"usd\", \"eur\"]", "[5, 1e2, null]", "[]"),
-        "lt" or "lte" or "gt" or "gte" => Gen.Elements("0", "1", "5", "100", "1e2", "-3.5"),
-        "regex" => Gen.Elements("\"a\"", "\"^u\"", "\"(?i)A\"", "\"[0-9]+\""),
-        "exists" => Gen.Elements("true", "false"),
-        "starts_with" or "ends_with" => Gen.Elements("\"a\"", "\"u\"", "\"/w\"", "\"\""),
-        "glob" => Gen.Elements("\"*a*\"", "\"u?d\"", "\"/w/*\""),
-        "path_under" => Gen.Elements("\"/w\"", "\"/\"", "\"/w/a\""),
+        OperandKind.Array => Gen.Elements("[1, \"a\"]", "[\"usd\", \"eur\"]", "[5, 1e2, null]", "[]"),
+        OperandKind.Number => Gen.Elements("0", "1", "5", "100", "1e2", "-3.5"),
+        OperandKind.Pattern => Gen.Elements("\"a\"", "\"^u\"", "\"(?i)A\"", "\"[0-9]+\""),
+        OperandKind.Boolean => Gen.Elements("true", "false"),
+        OperandKind.String when op.Operator == PredicateOperator.Glob => Gen.Elements("\"*a*\"", "\"u?d\"", "\"/w/*\""),
+        OperandKind.String => Gen.Elements("\"a\"", "\"u\"", "\"/w\"", "\"\""),
+        OperandKind.DirectoryPath => Gen.Elements("\"/w\"", "\"/\"", "\"/w/a\""),
         _ => Gen.Elements(Values),
     };
 

@@ -1,7 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using PolicyEngine.Json;
 
 namespace PolicyEngine.Tests.Evaluation;
 

@@ -80,7 +80,7 @@ internal sealed class ComparisonEvaluator : CompiledPredicate
             _text = _operand.GetString()!;
         }
 
-        _description = $"{predicate.Path} {OperatorNames.Name(_op)} {_operand.GetRawText()}";
+        _description = $"{predicate.Path} {Operators.Name(_op)} {_operand.GetRawText()}";
         if (_op == PredicateOperator.Contains && _text is not null && _path.IsIdentity && _path.Length == 1)
         {
             IdentitySetName = _path.FirstName;

@@ -172,9 +172,9 @@ internal sealed partial class PolicyParser
         {
             ok = false;
         }
-        else if (!Operators.TryGetValue(opText, out var entry))
+        else if (!Operators.TryFind(opText, out var entry))
         {
-            ErrorAt("op", $"unknown operator {Quote(opText)}; expected one of {OneOf(Operators.Keys.Where(k => _v2 || !Operators[k].V2).ToArray())}");
+            ErrorAt("op", $"unknown operator {Quote(opText)}; expected one of {OneOf(Operators.All.Where(o => _v2 || !o.V2).Select(o => o.Name).ToArray())}");
             ok = false;
         }
         else if (entry.V2 && !_v2)
@@ -184,7 +184,7 @@ internal sealed partial class PolicyParser
         }
         else
         {
-            op = entry.Op;
+            op = entry.Operator;
         }
 
         var onDeny = ReadString(values[3], "on_deny", required: false, "the predicate", nonEmpty: false);
@@ -229,7 +229,7 @@ internal sealed partial class PolicyParser
         }
 
         var regex = CheckOperand(op, opText!, value);
-        if (regex is null && op == PredicateOperator.Regex)
+        if (regex is null && Operators.Of(op).Operand == OperandKind.Pattern)
         {
             return null;
         }
@@ -240,33 +240,33 @@ internal sealed partial class PolicyParser
     /// <summary>Checks the operand's type for the operator; for <c>regex</c>, returns the compiled pattern.</summary>
     private Regex? CheckOperand(PredicateOperator op, string opText, JsonElement value)
     {
-        switch (op)
+        switch (Operators.Of(op).Operand)
         {
-            case PredicateOperator.In or PredicateOperator.NotIn:
+            case OperandKind.Array:
                 if (value.ValueKind != JsonValueKind.Array)
                 {
                     ErrorAt("value", $"the operand of {Quote(opText)} must be an array of values, not {KindName(value.ValueKind)}");
                 }
 
                 break;
-            case PredicateOperator.Lt or PredicateOperator.Lte or PredicateOperator.Gt or PredicateOperator.Gte:
+            case OperandKind.Number:
                 if (value.ValueKind != JsonValueKind.Number)
                 {
                     ErrorAt("value", $"the operand of {Quote(opText)} must be a number, not {KindName(value.ValueKind)}");
                 }
 
                 break;
-            case PredicateOperator.Exists:
+            case OperandKind.Boolean:
                 if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
                 {
-                    ErrorAt("value", $"the operand of \"exists\" must be a boolean (true or false), not {KindName(value.ValueKind)}");
+                    ErrorAt("value", $"the operand of {Quote(opText)} must be a boolean (true or false), not {KindName(value.ValueKind)}");
                 }
 
                 break;
-            case PredicateOperator.Regex:
+            case OperandKind.Pattern:
                 if (value.ValueKind != JsonValueKind.String)
                 {
-                    ErrorAt("value", $"the operand of \"regex\" must be a string pattern, not {KindName(value.ValueKind)}");
+                    ErrorAt("value", $"the operand of {Quote(opText)} must be a string pattern, not {KindName(value.ValueKind)}");
                     return null;
                 }
 
@@ -295,21 +295,21 @@ internal sealed partial class PolicyParser
                 }
 
                 return null;
-            case PredicateOperator.StartsWith or PredicateOperator.EndsWith or PredicateOperator.Glob:
+            case OperandKind.String:
                 if (value.ValueKind != JsonValueKind.String)
                 {
                     ErrorAt("value", $"the operand of {Quote(opText)} must be a string, not {KindName(value.ValueKind)}");
                 }
 
                 break;
-            case PredicateOperator.PathUnder:
+            case OperandKind.DirectoryPath:
                 if (value.ValueKind != JsonValueKind.String)
                 {
-                    ErrorAt("value", $"the operand of \"path_under\" must be a directory path string, not {KindName(value.ValueKind)}");
+                    ErrorAt("value", $"the operand of {Quote(opText)} must be a directory path string, not {KindName(value.ValueKind)}");
                 }
                 else if (!PathUnder.TryNormalizeRoot(value.GetString()!, out _))
                 {
-                    ErrorAt("value", $"the operand of \"path_under\" must be an absolute directory path (such as \"/workspace\"), not {Quote(value.GetString()!)}");
+                    ErrorAt("value", $"the operand of {Quote(opText)} must be an absolute directory path (such as \"/workspace\"), not {Quote(value.GetString()!)}");
                 }
 
                 break;

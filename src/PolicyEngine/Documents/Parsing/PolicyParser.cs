@@ -45,25 +45,6 @@ internal sealed partial class PolicyParser
     private static readonly string[] V2OnlyToolKeys = ["action", "on_deny", "args_schema", "approval", "description"];
     private static readonly string[] V2OnlyLimitKeys = ["algorithm", "cost", "cost_from", "on_deny"];
 
-    private static readonly Dictionary<string, (PredicateOperator Op, bool V2)> Operators = new(StringComparer.Ordinal)
-    {
-        ["eq"] = (PredicateOperator.Eq, false),
-        ["neq"] = (PredicateOperator.Neq, false),
-        ["in"] = (PredicateOperator.In, false),
-        ["not_in"] = (PredicateOperator.NotIn, false),
-        ["lt"] = (PredicateOperator.Lt, false),
-        ["lte"] = (PredicateOperator.Lte, false),
-        ["gt"] = (PredicateOperator.Gt, false),
-        ["gte"] = (PredicateOperator.Gte, false),
-        ["regex"] = (PredicateOperator.Regex, false),
-        ["contains"] = (PredicateOperator.Contains, false),
-        ["exists"] = (PredicateOperator.Exists, false),
-        ["starts_with"] = (PredicateOperator.StartsWith, true),
-        ["ends_with"] = (PredicateOperator.EndsWith, true),
-        ["glob"] = (PredicateOperator.Glob, true),
-        ["path_under"] = (PredicateOperator.PathUnder, true),
-    };
-
     private readonly List<PolicyError> _errors = [];
     private readonly PointerBuilder _at = new();
     private readonly Dictionary<string, CounterDefinition> _counters = new(StringComparer.Ordinal);
