@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using PolicyEngine.Documents;
 using PolicyEngine.Intercept.Model;
 using PolicyEngine.Intercept.Yaml;
+using PolicyEngine.Json;
 using PolicyEngine.Matching;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -539,24 +540,7 @@ internal sealed class InterceptReader
         return text.Length - digits.Length <= 1 && !digits.IsEmpty && !digits.ContainsAnyExceptInRange('0', '9');
     }
 
-    internal static bool ValidArgsPath(string path)
-    {
-        var rest = path.AsSpan(5);
-        if (rest.IsEmpty)
-        {
-            return false;
-        }
-
-        foreach (var range in rest.Split('.'))
-        {
-            if (rest[range].IsEmpty)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    internal static bool ValidArgsPath(string path) => PolicyPaths.IsValid(path, allowIdentity: false);
 
     /// <summary>Collects the values of the known keys; reports unknown keys and non-scalar keys.</summary>
     private Dictionary<string, YamlNode?> ReadMapping(YamlMappingNode map, string pointer, string[] known)
@@ -598,5 +582,5 @@ internal sealed class InterceptReader
 
     private void Error(string pointer, string message) => _errors.Add(new PolicyError(pointer, message));
 
-    internal static string Escape(string segment) => segment.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
+    internal static string Escape(string segment) => PointerBuilder.Escape(segment);
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using PolicyEngine.Decisions;
+using PolicyEngine.Evaluation;
 
 namespace PolicyEngine.Testing;
 
@@ -12,7 +13,7 @@ internal static class Scenario
     /// </summary>
     public static Decision[] Run(Policy policy, IReadOnlyList<PolicyCall> calls)
     {
-        var clock = new SettableClock(PolicyGen.Epoch);
+        var clock = new VirtualClock(PolicyGen.Epoch);
         var evaluator = new PolicyEvaluator(policy, timeProvider: clock);
         var decisions = new Decision[calls.Count];
         for (var i = 0; i < calls.Count; i++)
@@ -20,7 +21,7 @@ internal static class Scenario
             var call = calls[i];
             if (call.At is { } at)
             {
-                clock.Now = at;
+                clock.Set(at);
             }
 
             var decision = evaluator.Evaluate(call.Identity, call.Tool, call.Args);
@@ -79,12 +80,5 @@ internal static class Scenario
         }
 
         return text.ToString();
-    }
-
-    private sealed class SettableClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PolicyEngine.Evaluation;
 
 namespace PolicyEngine.Cli;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using PolicyEngine.Decisions;
+using PolicyEngine.Evaluation;
 
 namespace PolicyEngine.Testing;
 
@@ -397,7 +398,7 @@ public sealed class PolicyTestFile
     /// <summary>One evaluator, one store and one virtual clock for a run of cases.</summary>
     private sealed class Runner
     {
-        private readonly Clock _clock = new();
+        private readonly VirtualClock _clock = new(PolicyGen.Epoch);
         private readonly PolicyEvaluator _evaluator;
 
         public Runner(PolicyDocument policy) => _evaluator = new PolicyEvaluator(PolicyEngine.Policy.Compile(policy), timeProvider: _clock);
@@ -406,7 +407,7 @@ public sealed class PolicyTestFile
         {
             if (testCase.At is { } at)
             {
-                _clock.Now = at;
+                _clock.Set(at);
             }
 
             Decision decision = default;
@@ -443,12 +444,5 @@ public sealed class PolicyTestFile
                 + (testCase.Reason is null ? string.Empty : $" with a reason containing {JsonText.Quote(testCase.Reason)}");
             return $"expected {expected}, got {Scenario.Describe(decision)}";
         }
-    }
-
-    private sealed class Clock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = PolicyGen.Epoch;
-
-        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

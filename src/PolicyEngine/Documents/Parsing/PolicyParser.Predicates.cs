@@ -320,23 +320,7 @@ internal sealed partial class PolicyParser
 
     private bool ValidPath(string path, bool allowIdentity, string key)
     {
-        var rest = path.StartsWith("args.", StringComparison.Ordinal) ? path.AsSpan(5)
-            : allowIdentity && path.StartsWith("identity.", StringComparison.Ordinal) ? path.AsSpan(9)
-            : default;
-        var valid = !rest.IsEmpty;
-        while (valid)
-        {
-            var dot = rest.IndexOf('.');
-            var segment = dot < 0 ? rest : rest[..dot];
-            valid = !segment.IsEmpty;
-            if (dot < 0)
-            {
-                break;
-            }
-
-            rest = rest[(dot + 1)..];
-        }
-
+        var valid = PolicyPaths.IsValid(path, allowIdentity);
         if (!valid)
         {
             var roots = allowIdentity ? "\"args.\" or \"identity.\"" : "\"args.\"";
