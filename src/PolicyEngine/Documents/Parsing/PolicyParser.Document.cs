@@ -38,10 +38,11 @@ internal sealed partial class PolicyParser
 
         _v2 = version != "1";
         ReadObject(root, "the policy document", TopKeys, values, V2OnlyTopKeys);
+        var fields = new Fields(TopKeys, values);
 
-        var schema = ReadString(values[0], "$schema", required: false, "the policy document", nonEmpty: false);
+        var schema = ReadString(fields["$schema"], "$schema", required: false, "the policy document", nonEmpty: false);
 
-        if (values[1] is not { } versionElement)
+        if (fields["version"] is not { } versionElement)
         {
             ErrorHere("the policy document is missing the required key \"version\"; add \"version\": \"2\" (or \"1\" for PolicyLayer documents)");
         }
@@ -55,7 +56,7 @@ internal sealed partial class PolicyParser
         }
 
         var defaultAction = DefaultAction.Deny;
-        if (values[2] is not { } defaultElement)
+        if (fields["default"] is not { } defaultElement)
         {
             ErrorHere("the policy document is missing the required key \"default\"; add \"default\": \"deny\" or \"default\": \"allow\"");
         }
@@ -68,11 +69,11 @@ internal sealed partial class PolicyParser
             defaultAction = defaultElement.ValueEquals("allow") ? DefaultAction.Allow : DefaultAction.Deny;
         }
 
-        var hide = values[3] is { } hideElement ? ReadHide(hideElement) : null;
-        var description = ReadString(values[6], "description", required: false, "the policy document", nonEmpty: false);
+        var hide = fields["hide"] is { } hideElement ? ReadHide(hideElement) : null;
+        var description = ReadString(fields["description"], "description", required: false, "the policy document", nonEmpty: false);
 
         ToolPolicy? allTools = null;
-        if (values[4] is { } allToolsElement)
+        if (fields["all_tools"] is { } allToolsElement)
         {
             _at.Push("all_tools");
             allTools = ReadToolPolicy(allToolsElement, name: null);
@@ -80,7 +81,7 @@ internal sealed partial class PolicyParser
         }
 
         List<ToolPolicy>? tools = null;
-        if (values[5] is { } toolsElement)
+        if (fields["tools"] is { } toolsElement)
         {
             _at.Push("tools");
             tools = ReadTools(toolsElement);

@@ -81,10 +81,12 @@ internal sealed partial class PolicyParser
             return null;
         }
 
-        var errorsBefore = _errors.Count;
-        var counter = ReadString(values[0], "counter", required: true, "the limit");
+        var fields = new Fields(LimitKeysV2, values);
 
-        var window = ReadString(values[1], "window", required: true, "the limit");
+        var errorsBefore = _errors.Count;
+        var counter = ReadString(fields["counter"], "counter", required: true, "the limit");
+
+        var window = ReadString(fields["window"], "window", required: true, "the limit");
         var windowLength = TimeSpan.Zero;
         var calendar = false;
         if (window is not null)
@@ -98,9 +100,9 @@ internal sealed partial class PolicyParser
             }
         }
 
-        var max = ReadPositiveInteger(values[2], "max", required: true, "the limit");
+        var max = ReadPositiveInteger(fields["max"], "max", required: true, "the limit");
 
-        var scope = ReadString(values[3], "scope", required: false, "the limit") ?? (values[3] is null ? "grant" : null);
+        var scope = ReadString(fields["scope"], "scope", required: false, "the limit") ?? (fields["scope"] is null ? "grant" : null);
         var scopeKind = LimitScopeKind.Grant;
         switch (scope)
         {
@@ -131,7 +133,7 @@ internal sealed partial class PolicyParser
         }
 
         LimitAlgorithm? algorithm = null;
-        if (values[4] is { } algorithmElement)
+        if (fields["algorithm"] is { } algorithmElement)
         {
             if (algorithmElement.ValueKind == JsonValueKind.String && algorithmElement.ValueEquals("fixed"))
             {
@@ -147,18 +149,18 @@ internal sealed partial class PolicyParser
             }
         }
 
-        var cost = ReadPositiveInteger(values[5], "cost", required: false, "the limit");
-        var costFrom = ReadString(values[6], "cost_from", required: false, "the limit");
+        var cost = ReadPositiveInteger(fields["cost"], "cost", required: false, "the limit");
+        var costFrom = ReadString(fields["cost_from"], "cost_from", required: false, "the limit");
         if (costFrom is not null)
         {
             ValidPath(costFrom, allowIdentity: false, "cost_from");
-            if (values[5] is not null)
+            if (fields["cost"] is not null)
             {
                 ErrorAt("cost_from", "\"cost\" and \"cost_from\" cannot both be set; keep \"cost\" for a fixed cost or \"cost_from\" to charge an argument's amount");
             }
         }
 
-        var onDeny = ReadString(values[7], "on_deny", required: false, "the limit", nonEmpty: false);
+        var onDeny = ReadString(fields["on_deny"], "on_deny", required: false, "the limit", nonEmpty: false);
 
         if (_errors.Count != errorsBefore || counter is null || window is null || max is null || scope is null)
         {

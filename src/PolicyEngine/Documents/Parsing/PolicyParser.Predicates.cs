@@ -106,8 +106,10 @@ internal sealed partial class PolicyParser
             return null;
         }
 
-        var onDeny = ReadString(values[3], "on_deny", required: false, "a composite predicate", nonEmpty: false);
-        var forms = (values[0] is null ? 0 : 1) + (values[1] is null ? 0 : 1) + (values[2] is null ? 0 : 1);
+        var fields = new Fields(CompositeKeys, values);
+
+        var onDeny = ReadString(fields["on_deny"], "on_deny", required: false, "a composite predicate", nonEmpty: false);
+        var forms = (fields["all"] is null ? 0 : 1) + (fields["any"] is null ? 0 : 1) + (fields["not"] is null ? 0 : 1);
         if (forms > 1)
         {
             // Report at every form after the first, so the pointer names the key to move.
@@ -128,7 +130,7 @@ internal sealed partial class PolicyParser
             return null;
         }
 
-        if (values[2] is { } notElement)
+        if (fields["not"] is { } notElement)
         {
             _at.Push("not");
             var operand = ReadPredicate(notElement);
@@ -136,9 +138,9 @@ internal sealed partial class PolicyParser
             return operand is null ? null : new CompositePredicate(CompositeKind.Not, [operand], onDeny);
         }
 
-        var kind = values[0] is not null ? CompositeKind.All : CompositeKind.Any;
+        var kind = fields["all"] is not null ? CompositeKind.All : CompositeKind.Any;
         var key = kind == CompositeKind.All ? "all" : "any";
-        var listElement = (values[0] ?? values[1])!.Value;
+        var listElement = (fields["all"] ?? fields["any"])!.Value;
         if (listElement.ValueKind == JsonValueKind.Array && listElement.GetArrayLength() == 0)
         {
             ErrorAt(key, $"{Quote(key)} needs at least one predicate");
@@ -157,8 +159,10 @@ internal sealed partial class PolicyParser
             return null;
         }
 
+        var fields = new Fields(ComparisonKeys, values);
+
         var ok = true;
-        var path = ReadString(values[0], "path", required: true, "the predicate");
+        var path = ReadString(fields["path"], "path", required: true, "the predicate");
         if (path is not null && !ValidPath(path, allowIdentity: _v2, "path"))
         {
             ok = false;
@@ -167,7 +171,7 @@ internal sealed partial class PolicyParser
         ok &= path is not null;
 
         PredicateOperator op = default;
-        var opText = ReadString(values[1], "op", required: true, "the predicate");
+        var opText = ReadString(fields["op"], "op", required: true, "the predicate");
         if (opText is null)
         {
             ok = false;
@@ -187,10 +191,10 @@ internal sealed partial class PolicyParser
             op = entry.Operator;
         }
 
-        var onDeny = ReadString(values[3], "on_deny", required: false, "the predicate", nonEmpty: false);
+        var onDeny = ReadString(fields["on_deny"], "on_deny", required: false, "the predicate", nonEmpty: false);
 
         JsonElement value;
-        if (values[2] is { } given)
+        if (fields["value"] is { } given)
         {
             value = given;
             CheckValueTree(value, "value");
@@ -211,7 +215,7 @@ internal sealed partial class PolicyParser
         }
 
         var allowUnusualPaths = false;
-        if (values[4] is { } allowUnusual)
+        if (fields["allow_unusual_paths"] is { } allowUnusual)
         {
             if (allowUnusual.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
             {

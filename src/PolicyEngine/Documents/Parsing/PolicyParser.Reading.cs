@@ -237,4 +237,14 @@ internal sealed partial class PolicyParser
 
     // decimal parsing rounds beyond 28 digits; an integer that only looks whole after rounding is not whole.
     private static bool HasNoExcessPrecision(JsonElement value) => value.GetRawText().Length <= 28;
+
+    /// <summary>
+    /// The values <see cref="ReadObject"/> read, looked up by key name, so reordering a key array cannot make a reader
+    /// take one key's value for another's. Naming a key the array lacks is a bug in the reader and throws.
+    /// </summary>
+    private readonly struct Fields(string[] known, JsonElement?[] values)
+    {
+        public JsonElement? this[string key] =>
+            Array.IndexOf(known, key) is var index and >= 0 ? values[index] : throw new ArgumentException($"the parser reads \"{key}\", which is not among its known keys", nameof(key));
+    }
 }

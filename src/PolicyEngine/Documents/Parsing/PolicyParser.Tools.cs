@@ -156,9 +156,11 @@ internal sealed partial class PolicyParser
             return null;
         }
 
-        var when = ReadPredicateList(values[0], "when");
-        var reason = ReadString(values[1], "reason", required: true, "\"approval\"");
-        var ttl = ReadString(values[2], "ttl", required: false, "\"approval\"");
+        var fields = new Fields(ApprovalKeys, values);
+
+        var when = ReadPredicateList(fields["when"], "when");
+        var reason = ReadString(fields["reason"], "reason", required: true, "\"approval\"");
+        var ttl = ReadString(fields["ttl"], "ttl", required: false, "\"approval\"");
         var timeToLive = ApprovalRule.DefaultTimeToLive;
         if (ttl is not null && !Duration.TryParse(ttl, out timeToLive))
         {
