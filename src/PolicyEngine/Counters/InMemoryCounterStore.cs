@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using PolicyEngine.Counters;
 
 namespace PolicyEngine;
 
@@ -10,8 +12,11 @@ namespace PolicyEngine;
 /// </summary>
 /// <remarks>
 /// <para>Why not <c>MemoryCache</c>: an entry costs several hundred bytes and a lock-free read-modify-write is not
-/// possible through it; a cell here is one object of about 90 bytes holding a fixed window's buckets in place (sliding
+/// possible through it; a cell here is one object of 80 bytes holding a fixed window's buckets in place (sliding
 /// windows add one small array), and expiry is a periodic sweep.</para>
+/// <para>Memory per counter: keys in the evaluator's format are held by limit, then by scope value, so a grant-scoped
+/// counter is stored under the host's own identity string and costs its cell and one dictionary entry (about 140 bytes
+/// in all), with no key string of its own.</para>
 /// <para>Out-of-order callers (a thread that read the clock before another but reaches the store after it): a call
 /// counts what <see cref="CounterSlot.Counts"/> says, so a sliding window also counts buckets newer than its own, and
 /// no window-length interval ever holds more than max, whatever the arrival order. Charging drops buckets a window
@@ -24,22 +29,54 @@ public sealed class InMemoryCounterStore : ICounterStore
 {
     private const long SweepIntervalMs = 1_000;
 
+    // Limit prefixes with a table of their own; keys of further prefixes are held whole (see Route).
+    private const int MaxPrefixes = 10_000;
+
     [ThreadStatic]
     private static CounterSlot[]? t_slots;
 
     [ThreadStatic]
     private static Cell[]? t_cells;
 
-    // The default comparer (ordinal for strings) lets the runtime use its faster non-randomized hashing until it sees collisions.
-    private readonly ConcurrentDictionary<string, Cell> _cells = new();
+    // Keys in the evaluator's format (CounterKeys) by prefix, then kind, then value: a grant counter is held under the
+    // host's own identity string, so the store keeps no second key string per identity. Tables are never removed (a
+    // cell is), so a key always reaches the same table. The default comparer (ordinal for strings) lets the runtime
+    // use its faster non-randomized hashing until it sees collisions.
+    private readonly ConcurrentDictionary<string, Table?[]> _prefixes = new();
+    private readonly ConcurrentDictionary<string, Table?[]>.AlternateLookup<ReadOnlySpan<char>> _prefixesBySpan;
+
+    // Every other key (a host's own keys; a key in the format but with a window or algorithm it does not encode), whole.
+    private readonly Table _whole;
 
     // Window length -> the newest bucket start of any swept cell with that window: a cell created later starts with it
     // as its horizon, so sweeping a counter cannot hide its charges from a call stamped far enough back to count them.
     private readonly ConcurrentDictionary<long, long> _sweptHorizons = new();
     private long _nextSweepMs = long.MinValue;
 
+    /// <summary>Creates an empty store.</summary>
+    public InMemoryCounterStore()
+    {
+        _prefixesBySpan = _prefixes.GetAlternateLookup<ReadOnlySpan<char>>();
+        _whole = new Table(this, string.Empty, '\0', 0, LimitAlgorithm.Fixed);
+    }
+
     /// <summary>The number of counters currently held (for diagnostics and tests).</summary>
-    public int Count => _cells.Count;
+    public int Count
+    {
+        get
+        {
+            var count = _whole.Cells.Count;
+            foreach (var (_, tables) in _prefixes)
+            {
+                foreach (var table in tables)
+                {
+                    count += table?.Cells.Count ?? 0;
+                }
+            }
+
+            return count;
+        }
+    }
 
     /// <inheritdoc/>
     public CounterResult Reserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: true);
@@ -55,7 +92,7 @@ public sealed class InMemoryCounterStore : ICounterStore
         foreach (var charge in reservation.Charges)
         {
             // A window that is over is left alone: a rollback never touches a later window.
-            if (charge.Amount == 0 || nowMs >= charge.WindowEnd || !_cells.TryGetValue(charge.Key, out var cell))
+            if (charge.Amount == 0 || nowMs >= charge.WindowEnd || FindCell(charge) is not { } cell)
             {
                 continue;
             }
@@ -96,8 +133,10 @@ public sealed class InMemoryCounterStore : ICounterStore
         if (count == 1)
         {
             object? noHint = null;
-            var slot = CounterSlot.For(requests[0], nowMs);
-            var result = RunOne(slot, nowMs, commit, ref noHint);
+            var request = requests[0];
+            var slot = CounterSlot.For(request, nowMs);
+            var table = Route(request, out var valueStart);
+            var result = RunOne(slot, table, null, valueStart, nowMs, commit, ref noHint);
             return result.Admitted && commit ? CounterResult.Success(new CounterReservation([slot.ToCharge()])) : result;
         }
 
@@ -129,7 +168,8 @@ public sealed class InMemoryCounterStore : ICounterStore
         {
             for (var i = 0; i < count; i++)
             {
-                cells[i] = CellOf(slots[i]);
+                var table = Route(requests[i], out var valueStart);
+                cells[i] = CellOf(table, null, slots[i].Key.AsSpan(valueStart), slots[i].WindowLength);
             }
 
             var locked = 0;
@@ -165,20 +205,99 @@ public sealed class InMemoryCounterStore : ICounterStore
     }
 
     /// <summary>
-    /// The cell of <paramref name="slot"/>'s counter, created when missing with the horizon of swept cells of the same
-    /// window length (nothing is looked up for a cell that already exists).
+    /// The table that holds <paramref name="request"/>'s counter, and where its value starts in the key: a key in the
+    /// evaluator's format (<see cref="CounterKeys"/>) whose window and algorithm are the request's goes to its prefix's
+    /// table; any other key is held whole. A key always routes the same way: the prefix tables are never removed, and
+    /// once <see cref="MaxPrefixes"/> exist, new prefixes are held whole for good.
     /// </summary>
-    private Cell CellOf(in CounterSlot slot) =>
-        _cells.GetOrAdd(
-            slot.Key,
-            static (key, state) => new Cell(state.Store, key, state.Window, state.Store._sweptHorizons.TryGetValue(state.Window, out var horizon) ? horizon : long.MinValue),
-            (Store: this, Window: slot.WindowLength));
+    private Table Route(in CounterRequest request, out int valueStart)
+    {
+        var key = request.Key;
+        ArgumentNullException.ThrowIfNull(key, nameof(request));
+        if (CounterKeys.TryParse(key, out var prefixLength, out var kind, out valueStart, out var window, out var algorithm)
+            && window == Math.Max(1, (long)request.Window.TotalMilliseconds)
+            && algorithm == request.Algorithm
+            && TableOf(key.AsSpan(0, prefixLength), null, kind, window, algorithm) is { } table)
+        {
+            return table;
+        }
+
+        valueStart = 0;
+        return _whole;
+    }
+
+    /// <summary>The table of (prefix, kind), created when missing; <see langword="null"/> for a kind without tables or past <see cref="MaxPrefixes"/>.</summary>
+    private Table? TableOf(ReadOnlySpan<char> prefix, string? prefixString, char kind, long window, LimitAlgorithm algorithm)
+    {
+        var index = KindIndex(kind);
+        if (index < 0)
+        {
+            return null;
+        }
+
+        if (!_prefixesBySpan.TryGetValue(prefix, out var tables))
+        {
+            if (_prefixes.Count >= MaxPrefixes)
+            {
+                return null;
+            }
+
+            tables = _prefixes.GetOrAdd(prefixString ?? new string(prefix), new Table?[5]);
+        }
+
+        return Volatile.Read(ref tables[index])
+            ?? Interlocked.CompareExchange(ref tables[index], new Table(this, prefixString ?? new string(prefix), kind, window, algorithm), null)
+            ?? tables[index]!;
+    }
+
+    private static int KindIndex(char kind) => kind switch
+    {
+        CounterKeys.Grant => 0,
+        't' => 1,
+        's' => 2,
+        'j' => 3,
+        CounterKeys.Global => 4,
+        _ => -1,
+    };
 
     /// <summary>
-    /// Reserves one counter, starting from <paramref name="hint"/>: a cell this store returned for the same key before
-    /// (the evaluator keeps it on the <see cref="PolicyIdentity"/> beside the counter key), so the hot path of a
-    /// grant-scoped limit skips the dictionary. A hint that is not this store's cell for this key, or whose cell was
-    /// swept, is replaced by the dictionary's.
+    /// The cell of <paramref name="value"/> in <paramref name="table"/>, created when missing with the horizon of swept
+    /// cells of the same window length. <paramref name="valueString"/>, when given, is <paramref name="value"/> as a
+    /// string the table may keep (the host's identity id), so nothing is allocated for the key.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private Cell CellOf(Table table, string? valueString, ReadOnlySpan<char> value, long windowLength)
+    {
+        if (valueString is not null ? table.Cells.TryGetValue(valueString, out var cell) : table.BySpan.TryGetValue(value, out cell))
+        {
+            return cell;
+        }
+
+        var horizon = _sweptHorizons.TryGetValue(table.IsWhole ? windowLength : table.WindowLength, out var swept) ? swept : long.MinValue;
+        Cell created = table.IsWhole ? new WholeKeyCell(table, windowLength, horizon) : new Cell(table, horizon);
+        return table.Cells.GetOrAdd(valueString ?? new string(value), created);
+    }
+
+    /// <summary>The cell a charge was made to, if it is still held (a charge records no window, so its span tells the tables apart).</summary>
+    private Cell? FindCell(in CounterCharge charge)
+    {
+        if (CounterKeys.TryParse(charge.Key, out var prefixLength, out var kind, out var valueStart, out _, out _)
+            && KindIndex(kind) is >= 0 and var index
+            && _prefixesBySpan.TryGetValue(charge.Key.AsSpan(0, prefixLength), out var tables)
+            && Volatile.Read(ref tables[index]) is { } table
+            && charge.WindowEnd - charge.WindowStart == table.ChargeSpan
+            && table.BySpan.TryGetValue(charge.Key.AsSpan(valueStart), out var cell))
+        {
+            return cell;
+        }
+
+        return _whole.Cells.TryGetValue(charge.Key, out var whole) ? whole : null;
+    }
+
+    /// <summary>
+    /// Reserves one counter (by its whole key), starting from <paramref name="hint"/>: a cell this store returned for
+    /// the same counter before. A hint that is not this store's cell of the same table, or whose cell was swept, is
+    /// replaced by the table's.
     /// </summary>
     /// <remarks>What an admitted call charged comes back in <paramref name="charge"/> rather than in a reservation object.</remarks>
     internal CounterResult ReserveOne(in CounterRequest request, DateTimeOffset now, ref object? hint, out CounterCharge charge)
@@ -186,19 +305,63 @@ public sealed class InMemoryCounterStore : ICounterStore
         var nowMs = now.ToUnixTimeMilliseconds();
         MaybeSweep(nowMs);
         var slot = CounterSlot.For(request, nowMs);
-        var result = RunOne(slot, nowMs, commit: true, ref hint);
+        var table = Route(request, out var valueStart);
+        var result = RunOne(slot, table, null, valueStart, nowMs, commit: true, ref hint);
         charge = result.Admitted ? slot.ToCharge() : default;
         return result;
     }
 
-    /// <summary>One counter (the common case): no scratch arrays, no lock ordering. An admitted result carries no reservation (the caller builds it from the slot).</summary>
-    private CounterResult RunOne(in CounterSlot slot, long nowMs, bool commit, ref object? hint)
+    /// <summary>
+    /// Reserves the grant-scoped counter of the limit whose keys start with <paramref name="prefix"/> for the identity
+    /// <paramref name="id"/>, without building its key: the counter is held under <paramref name="id"/> itself.
+    /// <paramref name="request"/> gives the amount, max, window and algorithm (its key is not read). The evaluator
+    /// keeps <paramref name="hint"/> on the identity, for that one limit only, so a hint of the same table is this
+    /// identity's cell; any other hint is replaced. <paramref name="tableHint"/> (kept on the compiled limit) is the
+    /// table last used for the prefix, used only when it is this store's. The admitted charge comes back with a <see langword="null"/> key:
+    /// the caller knows it (<see cref="CounterKeys.Build"/> of prefix, grant kind and id).
+    /// </summary>
+    internal CounterResult ReserveGrant(string prefix, string id, in CounterRequest request, DateTimeOffset now, ref object? tableHint, ref object? hint, out CounterCharge charge)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        MaybeSweep(nowMs);
+        var slot = CounterSlot.For(request, nowMs);
+        // The prefix encodes the window and algorithm, so a table of the same prefix string (the limit's own, in the
+        // common case) counts this request; the evaluator builds both from one rule.
+        var table = tableHint is Table known && known.Store == this && known.Kind == CounterKeys.Grant && ReferenceEquals(known.Prefix, prefix)
+            ? known
+            : TableOf(prefix, prefix, CounterKeys.Grant, slot.WindowLength, request.Algorithm);
+        Debug.Assert(table is null || (table.WindowLength == slot.WindowLength && table.Algorithm == request.Algorithm), "a grant request has the window and algorithm its prefix encodes");
+        if (table is not null && !ReferenceEquals(tableHint, table))
+        {
+            tableHint = table;
+        }
+
+        if (table is null)
+        {
+            // Past MaxPrefixes: this prefix's keys are held whole.
+            var key = CounterKeys.Build(prefix, CounterKeys.Grant, id);
+            var whole = request with { Key = key };
+            return ReserveOne(whole, now, ref hint, out charge);
+        }
+
+        var result = RunOne(slot, table, id, 0, nowMs, commit: true, ref hint);
+        charge = result.Admitted ? slot.ToCharge() : default;
+        return result;
+    }
+
+    /// <summary>
+    /// One counter (the common case): no scratch arrays, no lock ordering. The cell is <paramref name="hint"/> when
+    /// that is a cell of <paramref name="table"/>, else the table's cell for the value: <paramref name="valueString"/>
+    /// or the slot's key from <paramref name="valueStart"/>. An admitted result carries no reservation (the caller
+    /// builds it from the slot).
+    /// </summary>
+    private CounterResult RunOne(in CounterSlot slot, Table table, string? valueString, int valueStart, long nowMs, bool commit, ref object? hint)
     {
         while (true)
         {
-            var cell = hint is Cell known && ReferenceEquals(known.Store, this) && string.Equals(known.Key, slot.Key, StringComparison.Ordinal)
+            var cell = hint is Cell known && ReferenceEquals(known.Table, table)
                 ? known
-                : CellOf(slot);
+                : CellOf(table, valueString, valueString is not null ? valueString.AsSpan() : slot.Key.AsSpan(valueStart), slot.WindowLength);
             hint = cell;
             lock (cell)
             {
@@ -296,7 +459,22 @@ public sealed class InMemoryCounterStore : ICounterStore
             return;
         }
 
-        foreach (var (key, cell) in _cells)
+        Sweep(_whole, nowMs);
+        foreach (var (_, tables) in _prefixes)
+        {
+            foreach (var table in tables)
+            {
+                if (table is not null)
+                {
+                    Sweep(table, nowMs);
+                }
+            }
+        }
+    }
+
+    private void Sweep(Table table, long nowMs)
+    {
+        foreach (var (key, cell) in table.Cells)
         {
             if (!Monitor.TryEnter(cell))
             {
@@ -311,11 +489,12 @@ public sealed class InMemoryCounterStore : ICounterStore
                     // refuses calls stamped so far back that they would have counted these buckets.
                     if (cell.Newest is { } newest)
                     {
-                        _sweptHorizons.AddOrUpdate(cell.WindowLength, static (_, start) => start, static (_, known, start) => Math.Max(known, start), newest);
+                        var window = cell is WholeKeyCell whole ? whole.WindowLength : table.WindowLength;
+                        _sweptHorizons.AddOrUpdate(window, static (_, start) => start, static (_, known, start) => Math.Max(known, start), newest);
                     }
 
                     cell.Dead = true;
-                    _cells.TryRemove(new KeyValuePair<string, Cell>(key, cell));
+                    table.Cells.TryRemove(new KeyValuePair<string, Cell>(key, cell));
                 }
             }
             finally
@@ -326,20 +505,71 @@ public sealed class InMemoryCounterStore : ICounterStore
     }
 
     /// <summary>
+    /// The counters of one (prefix, kind) of the evaluator's key format, by value; or, for the store's one table with
+    /// kind <c>'\0'</c> (<see cref="IsWhole"/>), every other counter by its whole key. Everything a cell would repeat
+    /// lives here once: the store, the window and how long a charge keeps a cell.
+    /// </summary>
+    private sealed class Table
+    {
+        public Table(InMemoryCounterStore store, string prefix, char kind, long windowLength, LimitAlgorithm algorithm)
+        {
+            Store = store;
+            Prefix = prefix;
+            Kind = kind;
+            WindowLength = windowLength;
+            Algorithm = algorithm;
+            Cells = new();
+            BySpan = Cells.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (kind != '\0')
+            {
+                var slot = CounterSlot.For(new CounterRequest(prefix, 1, 1, TimeSpan.FromMilliseconds(windowLength), algorithm), 0);
+                ChargeSpan = slot.ExpiresAt - slot.BucketStart;
+                Retention = slot.ExpiresAt + slot.WindowLength - slot.BucketStart;
+            }
+        }
+
+        public InMemoryCounterStore Store { get; }
+
+        public string Prefix { get; }
+
+        public char Kind { get; }
+
+        /// <summary>The window length every key of the table encodes (0 for the whole-key table: see <see cref="WholeKeyCell"/>).</summary>
+        public long WindowLength { get; }
+
+        public LimitAlgorithm Algorithm { get; }
+
+        /// <summary><see cref="CounterCharge.WindowEnd"/> minus <see cref="CounterCharge.WindowStart"/> of every charge to the table.</summary>
+        public long ChargeSpan { get; }
+
+        /// <summary>How long after the start of its newest bucket a cell is kept (see <see cref="Cell.ExpiresAt"/>).</summary>
+        public long Retention { get; }
+
+        public bool IsWhole => Kind == '\0';
+
+        public ConcurrentDictionary<string, Cell> Cells { get; }
+
+        public ConcurrentDictionary<string, Cell>.AlternateLookup<ReadOnlySpan<char>> BySpan { get; }
+    }
+
+    /// <summary>A cell of the whole-key table: its window and expiry are its own (its key may be anything).</summary>
+    private sealed class WholeKeyCell(Table table, long windowLength, long horizon) : Cell(table, horizon)
+    {
+        public long WindowLength => windowLength;
+
+        public long Expires = long.MinValue;
+    }
+
+    /// <summary>
     /// One counter: its buckets (start, count), oldest first. Buckets are kept for one window beyond what the newest
     /// call counts, so a call stamped a little earlier (another thread's clock read) still sees its window, and a
     /// sliding call stamped earlier counts the newer buckets too; anything older is dropped and remembered as the
     /// horizon, which calls stamped behind it cannot pass. Two buckets (a fixed window and the one before it) live in
-    /// the cell itself; sliding windows move to an array.
+    /// the cell itself; sliding windows move to an array. A cell is 80 bytes: what all the cells of one limit share
+    /// lives in their <see cref="Table"/>.
     /// </summary>
-    private sealed class Cell(InMemoryCounterStore store, string key, long windowLength, long horizon)
+    private class Cell(Table table, long horizon)
     {
-        /// <summary>The store that holds the cell (a hint from another store is never used).</summary>
-        public InMemoryCounterStore Store => store;
-
-        /// <summary>The counter's key (a hint is used only for the key it was found by).</summary>
-        public string Key => key;
-
         private TwoBuckets _inline;
         private long[]? _overflow;
         private int _length;
@@ -347,17 +577,21 @@ public sealed class InMemoryCounterStore : ICounterStore
 
         public bool Dead;
 
-        /// <summary>The window length of the counter (its key encodes it), for the store's record of swept cells.</summary>
-        public long WindowLength => windowLength;
+        /// <summary>The table that holds the cell (a hint of another table is never used).</summary>
+        public Table Table => table;
 
         /// <summary>The newest stored bucket start, or <see langword="null"/> when nothing is stored.</summary>
         public long? Newest => _length > 0 ? Pairs[2 * (_length - 1)] : null;
 
         /// <summary>
         /// One window after the newest bucket stops counting: the cell can be swept then. The extra window lets a
-        /// call stamped a little late (a thread that read the clock before a boundary) still find its window.
+        /// call stamped a little late (a thread that read the clock before a boundary) still find its window. In a
+        /// prefix table every charge keeps the cell for the same time after its bucket's start, so this follows from
+        /// the newest bucket.
         /// </summary>
-        public long ExpiresAt = long.MinValue;
+        public long ExpiresAt => this is WholeKeyCell whole ? whole.Expires
+            : _length > 0 ? Pairs[2 * (_length - 1)] + table.Retention
+            : long.MinValue;
 
         /// <summary>The buckets as (start, count) pairs: <c>[2i]</c> is a start, <c>[2i + 1]</c> its count.</summary>
         private Span<long> Pairs => _overflow is { } overflow ? overflow : _inline;
@@ -414,6 +648,7 @@ public sealed class InMemoryCounterStore : ICounterStore
         /// <summary>Adds to the bucket at <paramref name="bucketStart"/>, dropping buckets that start before <paramref name="keepFrom"/>.</summary>
         public void Charge(long bucketStart, long keepFrom, long retainUntil, long amount)
         {
+            Debug.Assert(this is WholeKeyCell || retainUntil - bucketStart == table.Retention, "a prefix table's charges keep a cell for its retention");
             var pairs = Pairs;
             var kept = 0;
             var index = -1;
@@ -462,9 +697,9 @@ public sealed class InMemoryCounterStore : ICounterStore
             }
 
             pairs[(2 * index) + 1] = CounterSlot.SaturatingAdd(pairs[(2 * index) + 1], amount);
-            if (retainUntil > ExpiresAt)
+            if (this is WholeKeyCell whole && retainUntil > whole.Expires)
             {
-                ExpiresAt = retainUntil;
+                whole.Expires = retainUntil;
             }
         }
 
