@@ -40,8 +40,8 @@ public sealed partial class InMemoryCounterStore
         var slot = CounterSlot.For(request, nowMs);
         // The prefix encodes the window and algorithm, so a table of the same prefix string (the limit's own, in the
         // common case) counts this request; the evaluator builds both from one rule.
-        var table = tableHint is Table known && known.Store == this && known.Kind == CounterKeys.Grant && ReferenceEquals(known.Prefix, prefix)
-            ? known
+        var table = hint is Cell cell && IsGrantTableOf(cell.Table, prefix) ? cell.Table
+            : tableHint is Table known && IsGrantTableOf(known, prefix) ? known
             : TableOf(prefix, prefix, CounterKeys.Grant, slot.WindowLength, request.Algorithm);
         Debug.Assert(table is null || (table.WindowLength == slot.WindowLength && table.Algorithm == request.Algorithm), "a grant request has the window and algorithm its prefix encodes");
         if (table is not null && !ReferenceEquals(tableHint, table))
@@ -61,6 +61,9 @@ public sealed partial class InMemoryCounterStore
         charge = result.Admitted ? slot.ToCharge() : default;
         return result;
     }
+
+    private bool IsGrantTableOf(Table table, string prefix) =>
+        ReferenceEquals(table.Prefix, prefix) && table.Store == this && table.Kind == CounterKeys.Grant;
 
     /// <summary>
     /// One counter (the common case): no scratch arrays, no lock ordering. The cell is <paramref name="hint"/> when

@@ -131,8 +131,12 @@ public sealed class PolicyIdentity
     /// Whether <paramref name="limit"/> is the identity's first limit, claiming it when no limit is yet: the one whose
     /// key and store cell hint the identity keeps in place.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal bool HoldsFirstLimit(object limit) =>
-        Volatile.Read(ref _firstLimit) is { } first ? ReferenceEquals(first, limit) : Interlocked.CompareExchange(ref _firstLimit, limit, null) is null || ReferenceEquals(Volatile.Read(ref _firstLimit), limit);
+        Volatile.Read(ref _firstLimit) is { } first ? ReferenceEquals(first, limit) : ClaimFirstLimit(limit);
+
+    private bool ClaimFirstLimit(object limit) =>
+        Interlocked.CompareExchange(ref _firstLimit, limit, null) is null || ReferenceEquals(Volatile.Read(ref _firstLimit), limit);
 
     /// <summary>The store's cell hint for the first limit (read and replaced by the store, racily: it is only a hint).</summary>
     internal ref object? FirstCounterCell => ref _firstCell;
