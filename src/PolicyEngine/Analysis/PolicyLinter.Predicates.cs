@@ -1,7 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using PolicyEngine.Json;
-using PolicyEngine.Json.Numbers;
 
 namespace PolicyEngine;
 

@@ -4,8 +4,6 @@ using System.Text;
 using PolicyEngine.Compilation;
 using PolicyEngine.Compilation.Predicates;
 using PolicyEngine.Decisions;
-using PolicyEngine.Json;
-using PolicyEngine.Matching;
 
 namespace PolicyEngine;
 

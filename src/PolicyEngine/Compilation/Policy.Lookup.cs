@@ -2,9 +2,7 @@ using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Text;
 using PolicyEngine.Compilation;
-using PolicyEngine.Compilation.Predicates;
 using PolicyEngine.Decisions;
-using PolicyEngine.Json;
 using PolicyEngine.Matching;
 
 namespace PolicyEngine;

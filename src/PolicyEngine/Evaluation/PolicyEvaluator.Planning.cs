@@ -6,6 +6,7 @@ using System.Text.Json;
 using PolicyEngine.Compilation;
 using PolicyEngine.Compilation.Predicates;
 using PolicyEngine.Decisions;
+using PolicyEngine.Evaluation;
 using PolicyEngine.Json;
 using PolicyEngine.Json.Numbers;
 using PolicyEngine.Matching;
@@ -66,29 +67,99 @@ public sealed partial class PolicyEvaluator
 
     private Plan MakePlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool reuseBuffers)
     {
+        var none = default(NoRecorder);
+        return Walk(policy, match, identity, tool, args, dictionary, reuseBuffers, inMemoryStore: _memory is not null, ref none);
+    }
+
+    /// <summary>
+    /// Explains one call: the same walk as <see cref="Evaluate(PolicyIdentity, string, JsonElement)"/>, with a
+    /// recorder, and no store (limits are planned, not reserved). Returns the first denial, if any.
+    /// </summary>
+    internal static Verdict? Explain(Policy policy, PolicyIdentity identity, string tool, JsonElement args, List<ExplainStep> steps)
+    {
+        var recorder = new StepRecorder(steps);
+        return Walk(policy, default, identity, tool, args, null, reuseBuffers: false, inMemoryStore: false, ref recorder).Final;
+    }
+
+    /// <summary>
+    /// The one walk over a call, shared by evaluating and explaining (see <see cref="IWalkRecorder"/>): hide, the
+    /// governing entry (or the default), the arguments' shape, the entry's and all_tools' checks, limits planned into
+    /// counter requests, then approval. Pure: nothing here reads or writes a store.
+    /// </summary>
+    private static Plan Walk<TRecorder>(
+        Policy policy,
+        Policy.ToolMatch match,
+        PolicyIdentity identity,
+        string tool,
+        JsonElement args,
+        IReadOnlyDictionary<string, JsonElement>? dictionary,
+        bool reuseBuffers,
+        bool inMemoryStore,
+        ref TRecorder recorder)
+        where TRecorder : struct, IWalkRecorder
+    {
+        // While recording, the walk goes on past a denial; this is the first one (always null otherwise).
+        Verdict? first = null;
         var rules = match.Rules;
-        if (match.Known ? match.Hidden : policy.Lookup(tool, out rules))
+        var hidden = match.Known ? match.Hidden : policy.Lookup(tool, out rules);
+        if (recorder.Recording)
         {
-            return new Plan { Final = policy.Hidden };
+            recorder.Hidden(tool, hidden);
+            rules = hidden ? policy.Find(tool) : rules;
+        }
+
+        if (hidden)
+        {
+            if (!recorder.Recording)
+            {
+                return new Plan { Final = policy.Hidden };
+            }
+
+            first = policy.Hidden;
+        }
+
+        if (recorder.Recording)
+        {
+            recorder.Entry(policy, tool, rules);
         }
 
         if (rules is null && policy.Default == DefaultAction.Deny)
         {
-            return new Plan { Final = policy.DefaultDeny };
+            if (!recorder.Recording)
+            {
+                return new Plan { Final = policy.DefaultDeny };
+            }
+
+            first ??= policy.DefaultDeny;
         }
 
         if (dictionary is null && args.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))
         {
-            return new Plan { Final = policy.InvalidArguments };
+            if (recorder.Recording)
+            {
+                recorder.InvalidArguments(args.ValueKind);
+            }
+
+            return new Plan { Final = first ?? policy.InvalidArguments };
         }
 
         var context = new EvaluationContext(args, dictionary, identity);
         var allTools = policy.AllTools;
-        var denial = rules is not null ? Check(rules, context, policy) : null;
-        denial ??= allTools is not null ? Check(allTools, context, policy) : null;
+        var denial = rules is not null ? Check(rules, context, policy, ref recorder) : null;
+        if (allTools is not null && (denial is null || recorder.Recording))
+        {
+            var allToolsDenial = Check(allTools, context, policy, ref recorder);
+            denial ??= allToolsDenial;
+        }
+
         if (denial is not null)
         {
-            return new Plan { Final = denial };
+            if (!recorder.Recording)
+            {
+                return new Plan { Final = denial };
+            }
+
+            first ??= denial;
         }
 
         var plan = new Plan { Rules = rules };
@@ -101,16 +172,39 @@ public sealed partial class PolicyEvaluator
             requests.Reset(limitCount);
             plan.Requests = requests;
             var index = 0;
-            var deferGrantKey = reuseBuffers && limitCount == 1 && _memory is not null;
-            if (rules is not null && PlanLimits(rules.Limits, context, tool, policy, requests.Items, ref index, deferGrantKey) is { } limitDenial)
+            var deferGrantKey = reuseBuffers && limitCount == 1 && inMemoryStore;
+            if (rules is not null && PlanLimits(rules.Limits, context, tool, policy, requests.Items, ref index, deferGrantKey, ref recorder) is { } limitDenial)
             {
-                return new Plan { Final = limitDenial };
+                if (!recorder.Recording)
+                {
+                    return new Plan { Final = limitDenial };
+                }
+
+                first ??= limitDenial;
             }
 
-            if (allTools is not null && PlanLimits(allTools.Limits, context, tool, policy, requests.Items, ref index, deferGrantKey) is { } allLimitDenial)
+            if (allTools is not null && PlanLimits(allTools.Limits, context, tool, policy, requests.Items, ref index, deferGrantKey, ref recorder) is { } allLimitDenial)
             {
-                return new Plan { Final = allLimitDenial };
+                if (!recorder.Recording)
+                {
+                    return new Plan { Final = allLimitDenial };
+                }
+
+                first ??= allLimitDenial;
             }
+        }
+
+        var approval = NeededApproval(rules, context, ref recorder);
+        if (approval is null || recorder.Recording)
+        {
+            var allToolsApproval = NeededApproval(allTools, context, ref recorder);
+            approval ??= allToolsApproval;
+        }
+
+        if (first is not null)
+        {
+            // Only while recording: the walk described every rule; the first denial decides.
+            return new Plan { Final = first };
         }
 
         if (plan.Requests is { } planned && planned.Items[0].Key is null)
@@ -118,13 +212,14 @@ public sealed partial class PolicyEvaluator
             plan.Grant = rules is { Limits.Length: 1 } ? rules.Limits[0] : allTools!.Limits[0];
         }
 
-        plan.Approval = NeededApproval(rules, context) ?? NeededApproval(allTools, context);
+        plan.Approval = approval;
         if (plan.Approval is not null && plan.Grant is { } deferred)
         {
             // The approval path goes through the general store calls, which count by key.
             plan.Requests!.Items[0] = plan.Requests.Items[0] with { Key = GrantKey(deferred, identity) };
             plan.Grant = null;
         }
+
         if (plan.Requests is null && plan.Approval is null)
         {
             plan.Final = rules?.Allow ?? policy.DefaultAllow;
@@ -134,76 +229,105 @@ public sealed partial class PolicyEvaluator
     }
 
     /// <summary>The entry's own checks in order: action, args_schema, require and deny_if. Returns the first denial.</summary>
-    private static Verdict? Check(CompiledRules rules, in EvaluationContext context, Policy policy)
+    private static Verdict? Check<TRecorder>(CompiledRules rules, in EvaluationContext context, Policy policy, ref TRecorder recorder)
+        where TRecorder : struct, IWalkRecorder
     {
+        Verdict? first = null;
         if (rules.ActionDenial is { } actionDenial)
         {
-            return actionDenial;
+            if (!recorder.Recording)
+            {
+                return actionDenial;
+            }
+
+            recorder.Action(rules, actionDenial);
+            first = actionDenial;
         }
 
         if (rules.ArgsSchema is { } schema)
         {
-            bool holds;
+            Verdict? schemaDenial;
             try
             {
-                holds = SchemaHolds(schema, context);
+                schemaDenial = SchemaHolds(schema, context) ? null : ArgsSchemaDenial(rules, schema, context, policy);
             }
             catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
             {
-                return new Verdict(DecisionKind.Deny, RegexTimeoutReason, rules.Pointer + "/args_schema", policy.Version);
+                schemaDenial = new Verdict(DecisionKind.Deny, RegexTimeoutReason, rules.Pointer + "/args_schema", policy.Version);
             }
 
-            if (!holds)
+            if (recorder.Recording)
             {
-                return ArgsSchemaDenial(rules, schema, context, policy);
+                recorder.Schema(rules, schemaDenial is null);
+            }
+
+            if (schemaDenial is not null)
+            {
+                if (!recorder.Recording)
+                {
+                    return schemaDenial;
+                }
+
+                first ??= schemaDenial;
             }
         }
 
         // Checks that read only the identity are decided once per identity and policy; the entry's allow stands for "passed".
-        var slot = rules.IdentityMemoSlot;
+        var slot = recorder.Recording ? -1 : rules.IdentityMemoSlot;
         if (slot >= 0 && context.Identity.Recall(policy, slot) is { } remembered)
         {
             return ReferenceEquals(remembered, rules.Allow) ? null : remembered;
         }
 
-        var denial = RunChecks(rules, context, policy);
+        var denial = RunChecks(rules, context, policy, ref recorder);
         if (slot >= 0)
         {
             context.Identity.Remember(policy, slot, denial ?? rules.Allow);
         }
 
-        return denial;
+        return first ?? denial;
     }
 
-    private static Verdict? RunChecks(CompiledRules rules, in EvaluationContext context, Policy policy)
+    private static Verdict? RunChecks<TRecorder>(CompiledRules rules, in EvaluationContext context, Policy policy, ref TRecorder recorder)
+        where TRecorder : struct, IWalkRecorder
     {
+        Verdict? first = null;
         foreach (var check in rules.Checks)
         {
             var ambiguous = false;
-            bool holds;
+            bool? holds;
+            Verdict? denial;
             try
             {
                 holds = check.Predicate.Holds(context, ref ambiguous);
+                denial = ambiguous
+                    ? new Verdict(DecisionKind.Deny, check.Predicate.Undecided(context) ?? "an argument on the path of this rule appears more than once (a duplicated key)", check.Pointer, policy.Version)
+                    : holds != check.IsRequire ? check.Denial : null;
             }
             catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
             {
                 // Fail closed: a match that overran its time budget never counts as passing.
-                return new Verdict(DecisionKind.Deny, RegexTimeoutReason, check.Pointer, policy.Version);
+                holds = null;
+                denial = new Verdict(DecisionKind.Deny, RegexTimeoutReason, check.Pointer, policy.Version);
             }
 
-            if (ambiguous)
+            if (recorder.Recording)
             {
-                var why = check.Predicate.Undecided(context) ?? "an argument on the path of this rule appears more than once (a duplicated key)";
-                return new Verdict(DecisionKind.Deny, why, check.Pointer, policy.Version);
+                recorder.Check(check, holds, ambiguous, context, denial);
             }
 
-            if (holds != check.IsRequire)
+            if (denial is not null)
             {
-                return check.Denial;
+                if (!recorder.Recording)
+                {
+                    return denial;
+                }
+
+                first ??= denial;
             }
         }
 
-        return null;
+        return first;
     }
 
     private static readonly string RegexTimeoutReason =
@@ -261,108 +385,145 @@ public sealed partial class PolicyEvaluator
     /// <summary>The arguments as one element (the dictionary form is serialised; schemas are not on the fastest path).</summary>
     private static JsonElement ArgumentsElement(in EvaluationContext context) => JsonObjects.Arguments(context.Args, context.ArgsDictionary);
 
-    private static CompiledApproval? NeededApproval(CompiledRules? rules, in EvaluationContext context)
+    private static CompiledApproval? NeededApproval<TRecorder>(CompiledRules? rules, in EvaluationContext context, ref TRecorder recorder)
+        where TRecorder : struct, IWalkRecorder
     {
         if (rules?.Approval is not { } approval)
         {
             return null;
         }
 
+        var needed = true;
         foreach (var predicate in approval.When)
         {
             // An ambiguous argument here errs towards asking a person.
             var ambiguous = false;
             if (!predicate.Holds(context, ref ambiguous) && !ambiguous)
             {
-                return null;
+                needed = false;
+                break;
             }
         }
 
-        return approval;
+        if (recorder.Recording)
+        {
+            recorder.Approval(approval, needed);
+        }
+
+        return needed ? approval : null;
     }
 
     /// <summary>Builds the counter requests of a list of limits; returns a denial for a missing scope or a bad cost.</summary>
-    private static Verdict? PlanLimits(
+    private static Verdict? PlanLimits<TRecorder>(
         CompiledLimit[] limits,
         in EvaluationContext context,
         string tool,
         Policy policy,
         CounterRequest[] requests,
         ref int index,
-        bool deferGrantKey)
+        bool deferGrantKey,
+        ref TRecorder recorder)
+        where TRecorder : struct, IWalkRecorder
     {
+        Verdict? first = null;
         foreach (var limit in limits)
         {
-            var rule = limit.Rule;
-            string key;
-            switch (rule.ScopeKind)
+            if (PlanLimit(limit, context, tool, policy, deferGrantKey, out var request) is { } denial)
             {
-                case LimitScopeKind.Grant:
-                    // The in-memory store's grant path needs no key (null here); every other path counts by key.
-                    key = deferGrantKey ? null! : GrantKey(limit, context.Identity);
-                    break;
-                case LimitScopeKind.Global:
-                    key = limit.GlobalKey;
-                    break;
-                case LimitScopeKind.Tool:
-                    if (!limit.ToolKeys.TryGetValue(tool, out var toolKey))
-                    {
-                        toolKey = CounterKeys.Build(limit.Prefix, 't', tool);
-                        if (limit.ToolKeys.Count < 10_000)
-                        {
-                            limit.ToolKeys.TryAdd(tool, toolKey);
-                        }
-                    }
-
-                    key = toolKey;
-                    break;
-                default:
-                    var found = limit.ScopePath!.Resolve(context, out var value);
-                    if (found != PathResult.Found)
-                    {
-                        var why = found == PathResult.Ambiguous ? "appears more than once" : "is missing";
-                        return new Verdict(DecisionKind.Deny, $"the argument {rule.Scope[5..]} {why}; the limit \"{rule.Counter}\" is counted per value of it", limit.Pointer, policy.Version);
-                    }
-
-                    if (value.ValueKind is JsonValueKind.Object or JsonValueKind.Array && JsonValueComparer.IsDeeperThanMaxDepth(value))
-                    {
-                        // Canonical JSON keeps text past that depth as written, so respelling it would open a new counter.
-                        return new Verdict(DecisionKind.Deny, $"the argument {rule.Scope[5..]} is nested deeper than {JsonValueComparer.MaxDepth} levels; the limit \"{rule.Counter}\" is counted per value of it", limit.Pointer, policy.Version);
-                    }
-
-                    // Strings keep their text; other values their canonical JSON, tagged so "5" and 5 differ.
-                    key = value.ValueKind == JsonValueKind.String
-                        ? CounterKeys.Build(limit.Prefix, 's', StringValue.GetChars(value, []))
-                        : CounterKeys.Build(limit.Prefix, 'j', Encoding.UTF8.GetString(CanonicalJson.ToCanonicalBytes(value)));
-                    break;
-            }
-
-            long amount = rule.Cost;
-            if (limit.CostPath is { } costPath)
-            {
-                var found = costPath.Resolve(context, out var value);
-                if (found != PathResult.Found || !ExactNumber.IsNonNegativeInteger(value, out amount))
+                if (recorder.Recording)
                 {
-                    return new Verdict(
-                        DecisionKind.Deny,
-                        $"the argument {rule.CostFrom![5..]} must be a non-negative whole number (the amount charged to \"{rule.Counter}\")",
-                        limit.Pointer,
-                        policy.Version);
+                    recorder.Limit(limit, denial);
+                    first ??= denial;
+                    continue;
                 }
+
+                return denial;
             }
 
-            if (amount > rule.Max)
+            if (recorder.Recording)
+            {
+                recorder.Limit(limit, null);
+            }
+
+            requests[index] = request;
+            index++;
+        }
+
+        return first;
+    }
+
+    /// <summary>One limit's counter request; a denial for a missing or ambiguous scope, a bad cost, or a cost over max.</summary>
+    private static Verdict? PlanLimit(CompiledLimit limit, in EvaluationContext context, string tool, Policy policy, bool deferGrantKey, out CounterRequest request)
+    {
+        request = default;
+        var rule = limit.Rule;
+        string key;
+        switch (rule.ScopeKind)
+        {
+            case LimitScopeKind.Grant:
+                // The in-memory store's grant path needs no key (null here); every other path counts by key.
+                key = deferGrantKey ? null! : GrantKey(limit, context.Identity);
+                break;
+            case LimitScopeKind.Global:
+                key = limit.GlobalKey;
+                break;
+            case LimitScopeKind.Tool:
+                if (!limit.ToolKeys.TryGetValue(tool, out var toolKey))
+                {
+                    toolKey = CounterKeys.Build(limit.Prefix, 't', tool);
+                    if (limit.ToolKeys.Count < 10_000)
+                    {
+                        limit.ToolKeys.TryAdd(tool, toolKey);
+                    }
+                }
+
+                key = toolKey;
+                break;
+            default:
+                var found = limit.ScopePath!.Resolve(context, out var value);
+                if (found != PathResult.Found)
+                {
+                    var why = found == PathResult.Ambiguous ? "appears more than once" : "is missing";
+                    return new Verdict(DecisionKind.Deny, $"the argument {rule.Scope[5..]} {why}; the limit \"{rule.Counter}\" is counted per value of it", limit.Pointer, policy.Version);
+                }
+
+                if (value.ValueKind is JsonValueKind.Object or JsonValueKind.Array && JsonValueComparer.IsDeeperThanMaxDepth(value))
+                {
+                    // Canonical JSON keeps text past that depth as written, so respelling it would open a new counter.
+                    return new Verdict(DecisionKind.Deny, $"the argument {rule.Scope[5..]} is nested deeper than {JsonValueComparer.MaxDepth} levels; the limit \"{rule.Counter}\" is counted per value of it", limit.Pointer, policy.Version);
+                }
+
+                // Strings keep their text; other values their canonical JSON, tagged so "5" and 5 differ.
+                key = value.ValueKind == JsonValueKind.String
+                    ? CounterKeys.Build(limit.Prefix, 's', StringValue.GetChars(value, []))
+                    : CounterKeys.Build(limit.Prefix, 'j', Encoding.UTF8.GetString(CanonicalJson.ToCanonicalBytes(value)));
+                break;
+        }
+
+        long amount = rule.Cost;
+        if (limit.CostPath is { } costPath)
+        {
+            var found = costPath.Resolve(context, out var value);
+            if (found != PathResult.Found || !ExactNumber.IsNonNegativeInteger(value, out amount))
             {
                 return new Verdict(
                     DecisionKind.Deny,
-                    $"this call costs {amount}, more than the limit \"{rule.Counter}\" allows in one window ({rule.Max}); it can never be admitted",
+                    $"the argument {rule.CostFrom![5..]} must be a non-negative whole number (the amount charged to \"{rule.Counter}\")",
                     limit.Pointer,
                     policy.Version);
             }
-
-            requests[index] = new CounterRequest(key, amount, rule.Max, rule.WindowLength, rule.Algorithm);
-            index++;
         }
+
+        if (amount > rule.Max)
+        {
+            return new Verdict(
+                DecisionKind.Deny,
+                $"this call costs {amount}, more than the limit \"{rule.Counter}\" allows in one window ({rule.Max}); it can never be admitted",
+                limit.Pointer,
+                policy.Version);
+        }
+
+        request = new CounterRequest(key, amount, rule.Max, rule.WindowLength, rule.Algorithm);
 
         return null;
     }

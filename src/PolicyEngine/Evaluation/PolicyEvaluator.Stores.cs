@@ -7,6 +7,7 @@ using PolicyEngine.Approvals;
 using PolicyEngine.Compilation;
 using PolicyEngine.Compilation.Predicates;
 using PolicyEngine.Decisions;
+using PolicyEngine.Evaluation;
 
 namespace PolicyEngine;
 
@@ -25,7 +26,8 @@ public sealed partial class PolicyEvaluator
         {
             try
             {
-                return new Decision(Check(rules, new EvaluationContext(args, dictionary, identity), policy) ?? rules.Allow);
+                var none = default(NoRecorder);
+                return new Decision(Check(rules, new EvaluationContext(args, dictionary, identity), policy, ref none) ?? rules.Allow);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

@@ -1,14 +1,18 @@
 using System.Text.Json;
-using PolicyEngine.Compilation;
-using PolicyEngine.Compilation.Predicates;
-using PolicyEngine.Json;
 
 namespace PolicyEngine;
 
 /// <summary>
-/// Walks the same compiled rules as the evaluator for one call, but checks every rule instead of stopping at the
-/// first denial, and says for each why it passed or failed. Limits and approvals are described, not charged.
+/// Explains how a policy treats one call, rule by rule. The explanation is the evaluator's own walk run with a
+/// recorder, so it cannot disagree with <see cref="PolicyEvaluator.Evaluate(PolicyIdentity, string, JsonElement)"/>:
+/// the first step that did not pass is the rule a fresh evaluator's decision names (none for an allow).
 /// </summary>
+/// <remarks>
+/// Unlike the evaluator, the walk does not stop at the first denial: it describes every rule in evaluation order
+/// (hide, the entry or the default, the arguments, the entry's then <c>all_tools</c>' action, <c>args_schema</c>,
+/// <c>require</c> and <c>deny_if</c>, then limits, then approval). Limits are planned (a missing scope argument or a
+/// bad cost fails) but not charged; counters already spent are not consulted.
+/// </remarks>
 public static class PolicyExplainer
 {
     /// <summary>Explains how <paramref name="policy"/> treats one call, rule by rule, in evaluation order.</summary>
@@ -23,104 +27,16 @@ public static class PolicyExplainer
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(tool);
         var steps = new List<ExplainStep>();
-        var hidden = policy.IsHidden(tool);
-        steps.Add(new ExplainStep(BuiltInRules.Hidden, !hidden, hidden ? $"\"{tool}\" is hidden by \"hide\"" : $"\"{tool}\" is not hidden"));
-
-        var rules = policy.Find(tool);
-        if (rules is null)
+        try
         {
-            var allowed = policy.Default == DefaultAction.Allow;
-            steps.Add(new ExplainStep(
-                allowed ? BuiltInRules.DefaultAllow : BuiltInRules.DefaultDeny,
-                allowed,
-                $"no entry under \"tools\" matches \"{tool}\"; the default is {(allowed ? "allow" : "deny")}"));
+            PolicyEvaluator.Explain(policy, identity, tool, args, steps);
         }
-        else
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            steps.Add(new ExplainStep(rules.Pointer, true, $"\"{tool}\" matches the entry \"{rules.Name}\"{(rules.Name == tool ? string.Empty : " (a glob)")}"));
-        }
-
-        if (args.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))
-        {
-            steps.Add(new ExplainStep(BuiltInRules.InvalidArguments, false, $"the arguments are {args.ValueKind}, not an object"));
-            return steps;
-        }
-
-        var context = new EvaluationContext(args, null, identity);
-        if (rules is not null)
-        {
-            Describe(rules, context, steps);
-        }
-
-        if (policy.AllTools is { } allTools)
-        {
-            Describe(allTools, context, steps);
+            // Where the evaluator denies arguments it cannot read (hostile escapes, a disposed document), so does this.
+            steps.Add(new ExplainStep(BuiltInRules.InvalidArguments, false, $"{policy.UnreadableArguments.Reason} ({ex.Message})"));
         }
 
         return steps;
-    }
-
-    private static void Describe(CompiledRules rules, in EvaluationContext context, List<ExplainStep> steps)
-    {
-        if (rules.ActionDenial is { } denial)
-        {
-            steps.Add(new ExplainStep(rules.Pointer, false, $"\"action\": \"deny\" — {denial.Reason}"));
-        }
-
-        if (rules.ArgsSchema is { } schema)
-        {
-            var element = JsonObjects.Arguments(context.Args, null);
-            var valid = schema.Evaluate(element).IsValid;
-            steps.Add(new ExplainStep(rules.Pointer + "/args_schema", valid, valid ? "the arguments match the schema" : "the arguments do not match the schema"));
-        }
-
-        foreach (var check in rules.Checks)
-        {
-            var ambiguous = false;
-            bool holds;
-            string? failure = null;
-            try
-            {
-                holds = check.Predicate.Holds(context, ref ambiguous);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                holds = !check.IsRequire;
-                failure = ex.Message;
-            }
-
-            var passed = holds == check.IsRequire && !ambiguous && failure is null;
-            var what = check.IsRequire ? "require" : "deny_if";
-            var found = failure is not null ? $"could not be evaluated ({failure})"
-                : ambiguous ? check.Predicate.Undecided(context) ?? "an argument on its path appears twice"
-                : holds ? "holds" : "does not hold";
-            var effect = passed ? "passes" : $"denies: {check.Denial.Reason}";
-            steps.Add(new ExplainStep(check.Pointer, passed, $"{what} {check.Predicate.Describe()} — {found}, so it {effect}"));
-        }
-
-        foreach (var limit in rules.Limits)
-        {
-            var rule = limit.Rule;
-            var cost = rule.CostFrom is not null ? $"cost from {rule.CostFrom}" : $"cost {rule.Cost}";
-            steps.Add(new ExplainStep(
-                limit.Pointer,
-                true,
-                $"limit \"{rule.Counter}\": at most {rule.Max} per {rule.Window} ({rule.Algorithm.ToString().ToLowerInvariant()}), scope {rule.Scope}, {cost}; reserved only when every other check passes"));
-        }
-
-        if (rules.Approval is { } approval)
-        {
-            var needed = true;
-            foreach (var predicate in approval.When)
-            {
-                var ambiguous = false;
-                needed &= predicate.Holds(context, ref ambiguous) || ambiguous;
-            }
-
-            steps.Add(new ExplainStep(
-                approval.Pointer,
-                !needed,
-                needed ? $"approval needed: {approval.Reason}" : "approval not needed: a \"when\" predicate does not hold"));
-        }
     }
 }

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Unicode;
 using System.Text.Json;
-using PolicyEngine.Json.Numbers;
 
 namespace PolicyEngine.Json;
 
