@@ -11,7 +11,7 @@ using PolicyEngine.Evaluation;
 
 namespace PolicyEngine;
 
-// The evaluator, part 3 of 4: finishing a plan against the counter and approval stores, sync and async.
+// The evaluator, finishing a plan against the counter and approval stores, sync and async.
 public sealed partial class PolicyEvaluator
 {
     /// <summary>
