@@ -134,8 +134,8 @@ public static class InterceptPolicy
         ArgumentNullException.ThrowIfNull(tool);
         return decision.Rule switch
         {
-            BuiltInRules.Hidden => "Tool " + Yaml.GoQuote.Quote(tool) + " is hidden by policy",
-            BuiltInRules.DefaultDeny when decision.Kind == DecisionKind.Deny => "Tool " + Yaml.GoQuote.Quote(tool) + " is not permitted by policy",
+            BuiltInRules.Hidden => "Tool " + Go.GoQuote.Quote(tool) + " is hidden by policy",
+            BuiltInRules.DefaultDeny when decision.Kind == DecisionKind.Deny => "Tool " + Go.GoQuote.Quote(tool) + " is not permitted by policy",
             _ => decision.Reason,
         };
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using PolicyEngine.Documents;
+using PolicyEngine.Intercept.Go;
 using PolicyEngine.Intercept.Model;
 using PolicyEngine.Intercept.Yaml;
 using PolicyEngine.Json;

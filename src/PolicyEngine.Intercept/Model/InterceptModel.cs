@@ -56,7 +56,7 @@ internal sealed class InterceptRule(string pointer)
     public bool Usable { get; set; } = true;
 
     /// <summary>The rule's text for the agent when it denies: its <c>on_deny</c>, or Intercept's generated message.</summary>
-    public string DenyMessage => OnDeny.Length > 0 ? OnDeny : "Denied by rule " + Yaml.GoQuote.Quote(Name);
+    public string DenyMessage => OnDeny.Length > 0 ? OnDeny : "Denied by rule " + Go.GoQuote.Quote(Name);
 
     /// <summary>The text when its counter is full: its <c>on_deny</c>, or Intercept's reservation message.</summary>
     public string LimitMessage => OnDeny.Length > 0 ? OnDeny : $"Rate limit exceeded for {Name}";

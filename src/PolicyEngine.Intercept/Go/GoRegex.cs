@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace PolicyEngine.Intercept.Yaml;
+namespace PolicyEngine.Intercept.Go;
 
 /// <summary>
 /// Rewrites a Go (RE2) pattern into .NET syntax with the same meaning where the two dialects read the same text

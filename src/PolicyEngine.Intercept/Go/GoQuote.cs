@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace PolicyEngine.Intercept.Yaml;
+namespace PolicyEngine.Intercept.Go;
 
 /// <summary>Go's <c>%q</c> (<c>strconv.Quote</c>), which Intercept uses for names in its generated messages.</summary>
 internal static class GoQuote
