@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace PolicyEngine.Stores.Tests;
 
 /// <summary>Where the store tests find Redis, temporary files and the worker process.</summary>
-internal static class StoreTestEnvironment
+public static class StoreTestEnvironment
 {
     private static readonly Lazy<ConnectionMultiplexer?> SharedConnection = new(() => RedisAddress is null ? null : ConnectRedis());
     private static readonly Lazy<ConnectionMultiplexer?> SharedCluster = new(() => ClusterAddress is null ? null : ConnectCluster());

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace PolicyEngine.Stores.Tests;
 
 /// <summary>Policies and calls for the store tests.</summary>
-internal static class StoreTestPolicies
+public static class StoreTestPolicies
 {
     public static readonly JsonElement NoArgs = JsonDocument.Parse("{}").RootElement.Clone();
 
