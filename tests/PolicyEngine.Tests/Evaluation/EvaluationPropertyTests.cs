@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using PolicyEngine.Tests.Json;
 
 namespace PolicyEngine.Tests.Evaluation;
 

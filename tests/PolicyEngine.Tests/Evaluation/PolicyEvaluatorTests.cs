@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
+using PolicyEngine.Tests.Diagnostics;
 
 namespace PolicyEngine.Tests.Evaluation;
 

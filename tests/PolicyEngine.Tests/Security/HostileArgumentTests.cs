@@ -2,7 +2,7 @@ using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using PolicyEngine.Tests.Evaluation;
+using PolicyEngine.Tests.Json;
 
 namespace PolicyEngine.Tests.Security;
 

@@ -3,7 +3,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using PolicyEngine.Matching;
 
-namespace PolicyEngine.Tests.Evaluation;
+namespace PolicyEngine.Tests.Matching;
 
 public class PathUnderTests
 {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace PolicyEngine.Tests.Documents;
+namespace PolicyEngine.Tests.Documents.Parsing;
 
 /// <summary>
 /// How problems are reported: hints for typos, where a missing key is reported, every problem at once,

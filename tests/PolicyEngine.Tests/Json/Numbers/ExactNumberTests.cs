@@ -6,7 +6,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using PolicyEngine.Json.Numbers;
 
-namespace PolicyEngine.Tests.Evaluation;
+namespace PolicyEngine.Tests.Json.Numbers;
 
 public class ExactNumberTests
 {

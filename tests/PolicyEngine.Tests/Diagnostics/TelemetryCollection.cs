@@ -1,4 +1,4 @@
-namespace PolicyEngine.Tests.Evaluation;
+namespace PolicyEngine.Tests.Diagnostics;
 
 /// <summary>
 /// Tests that install metrics or tracing listeners, and tests that count allocations, run one at a time: a listener

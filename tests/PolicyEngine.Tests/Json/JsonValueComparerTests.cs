@@ -4,7 +4,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using PolicyEngine.Json;
 
-namespace PolicyEngine.Tests.Evaluation;
+namespace PolicyEngine.Tests.Json;
 
 public class JsonValueComparerTests
 {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 
-namespace PolicyEngine.Tests.Evaluation;
+namespace PolicyEngine.Tests.Decisions;
 
 /// <summary>
 /// <see cref="Decision"/> is a value: copies are the same decision, an uninitialised one is never an allow, and its

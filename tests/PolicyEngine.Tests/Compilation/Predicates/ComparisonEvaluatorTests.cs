@@ -1,4 +1,4 @@
-namespace PolicyEngine.Tests.Compilation;
+namespace PolicyEngine.Tests.Compilation.Predicates;
 
 /// <summary>Every operator of DESIGN.md §2 with its edge cases, evaluated through a real compiled policy.</summary>
 public class ComparisonEvaluatorTests

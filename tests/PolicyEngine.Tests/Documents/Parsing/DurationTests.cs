@@ -3,7 +3,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using PolicyEngine.Documents.Parsing;
 
-namespace PolicyEngine.Tests.Evaluation;
+namespace PolicyEngine.Tests.Documents.Parsing;
 
 public class DurationTests
 {

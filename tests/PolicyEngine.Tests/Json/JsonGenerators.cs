@@ -1,7 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 
-namespace PolicyEngine.Tests.Evaluation;
+namespace PolicyEngine.Tests.Json;
 
 /// <summary>
 /// Random JSON texts drawn from a small vocabulary, so that equal values (spelled differently) turn up often.

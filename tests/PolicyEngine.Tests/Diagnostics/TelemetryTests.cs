@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace PolicyEngine.Tests.Evaluation;
+namespace PolicyEngine.Tests.Diagnostics;
 
 /// <summary>
 /// Metrics and tracing listeners are process-wide: these tests share a collection with the allocation test, which

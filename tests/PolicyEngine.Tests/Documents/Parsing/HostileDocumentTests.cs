@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using PolicyEngine.Documents.Parsing;
 
-namespace PolicyEngine.Tests.Documents;
+namespace PolicyEngine.Tests.Documents.Parsing;
 
 /// <summary>
 /// Documents written to hurt the parser: absurd nesting, sizes and error counts, broken text. Each must be rejected
