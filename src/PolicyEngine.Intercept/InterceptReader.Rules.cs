@@ -5,7 +5,6 @@ using PolicyEngine.Documents;
 using PolicyEngine.Intercept.Go;
 using PolicyEngine.Intercept.Model;
 using PolicyEngine.Intercept.Yaml;
-using PolicyEngine.Json;
 using PolicyEngine.Matching;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;

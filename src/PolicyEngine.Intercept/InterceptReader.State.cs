@@ -1,12 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using PolicyEngine.Documents;
 using PolicyEngine.Intercept.Go;
 using PolicyEngine.Intercept.Model;
 using PolicyEngine.Intercept.Yaml;
-using PolicyEngine.Json;
-using PolicyEngine.Matching;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 using OperatorTable = PolicyEngine.Documents.Operators;

@@ -6,7 +6,6 @@ using PolicyEngine.Intercept.Go;
 using PolicyEngine.Intercept.Model;
 using PolicyEngine.Intercept.Yaml;
 using PolicyEngine.Json;
-using PolicyEngine.Matching;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 using OperatorTable = PolicyEngine.Documents.Operators;

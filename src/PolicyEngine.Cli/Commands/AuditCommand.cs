@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using PolicyEngine.Audit;
+using PolicyEngine.Decisions;
 
 namespace PolicyEngine.Cli;
 
@@ -96,7 +97,7 @@ internal sealed class AuditCommand : ICliCommand
         var refusals = new Dictionary<(string Rule, string Kind), long>();
         var shadow = new SortedDictionary<(string Tool, string Kinds), long>();
         var approvals = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        string[] kinds = ["allow", "deny", "rate_limited", "needs_approval"];
+        var kinds = Array.ConvertAll(Enum.GetValues<DecisionKind>(), DecisionKindNames.Of);
         long dropped = 0, unreadable = 0, records = 0;
         string? first = null, last = null;
         foreach (var file in verification.Files)

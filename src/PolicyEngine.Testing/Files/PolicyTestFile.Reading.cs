@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using PolicyEngine.Decisions;
-using PolicyEngine.Evaluation;
 
 namespace PolicyEngine.Testing;
 

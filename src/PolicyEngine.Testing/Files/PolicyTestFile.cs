@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using PolicyEngine.Decisions;
 using PolicyEngine.Evaluation;
 
 namespace PolicyEngine.Testing;

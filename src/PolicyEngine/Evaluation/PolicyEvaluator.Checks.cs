@@ -8,9 +8,7 @@ using PolicyEngine.Compilation.Predicates;
 using PolicyEngine.Decisions;
 using PolicyEngine.Evaluation;
 using PolicyEngine.Json;
-using PolicyEngine.Json.Numbers;
 using PolicyEngine.Matching;
-using PolicyEngine.Counters;
 
 namespace PolicyEngine;
 

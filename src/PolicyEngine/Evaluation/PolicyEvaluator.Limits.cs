@@ -9,7 +9,6 @@ using PolicyEngine.Decisions;
 using PolicyEngine.Evaluation;
 using PolicyEngine.Json;
 using PolicyEngine.Json.Numbers;
-using PolicyEngine.Matching;
 using PolicyEngine.Counters;
 
 namespace PolicyEngine;

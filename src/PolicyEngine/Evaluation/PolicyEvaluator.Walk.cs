@@ -7,10 +7,6 @@ using PolicyEngine.Compilation;
 using PolicyEngine.Compilation.Predicates;
 using PolicyEngine.Decisions;
 using PolicyEngine.Evaluation;
-using PolicyEngine.Json;
-using PolicyEngine.Json.Numbers;
-using PolicyEngine.Matching;
-using PolicyEngine.Counters;
 
 namespace PolicyEngine;
 
