@@ -1,4 +1,4 @@
-namespace PolicyEngine.Cli.Tests;
+namespace PolicyEngine.Cli.Tests.Commands;
 
 /// <summary><c>policyengine test</c> and <c>policyengine diff</c>: output and exit codes.</summary>
 public class TestAndDiffCommandTests

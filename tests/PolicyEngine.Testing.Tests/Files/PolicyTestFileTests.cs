@@ -1,4 +1,4 @@
-namespace PolicyEngine.Testing.Tests;
+namespace PolicyEngine.Testing.Tests.Files;
 
 /// <summary>Policy test files: parsing, validation with pointers, running in order with one store.</summary>
 public class PolicyTestFileTests

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 using PolicyEngine.Intercept;
 
-namespace PolicyEngine.Cli.Tests;
+namespace PolicyEngine.Cli.Tests.Commands;
 
 /// <summary>
 /// <c>policyengine init</c>: the classification (from a saved tools list), then live servers: an in-process streamable

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using PolicyEngine.Audit;
 
-namespace PolicyEngine.Cli.Tests;
+namespace PolicyEngine.Cli.Tests.Commands;
 
 public sealed class AuditCommandTests
 {

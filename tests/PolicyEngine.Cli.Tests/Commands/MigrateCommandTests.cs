@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace PolicyEngine.Cli.Tests;
+namespace PolicyEngine.Cli.Tests.Commands;
 
 public class MigrateCommandTests
 {
