@@ -36,7 +36,7 @@ namespace PolicyEngine.Redis;
 /// (<c>MOVED</c>, <c>ASK</c>), a script cache emptied by a server restart is reloaded on the first NOSCRIPT, and a
 /// <c>TRYAGAIN</c> during a slot migration is retried within the timeout, so the store recovers without being rebuilt.</para>
 /// </remarks>
-public sealed partial class RedisCounterStore : ICounterStore, IDisposable, IAsyncDisposable
+public sealed partial class RedisCounterStore : CounterStore, IDisposable, IAsyncDisposable
 {
     /// <summary>How many Redis key names are remembered (then the cache starts over), and up to which counter key length.</summary>
     private const int KeyCacheCapacity = 10_000;
@@ -170,21 +170,21 @@ public sealed partial class RedisCounterStore : ICounterStore, IDisposable, IAsy
     }
 
     /// <inheritdoc/>
-    public CounterResult Reserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: true);
+    protected override CounterResult ReserveCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: true);
 
     /// <inheritdoc/>
-    public CounterResult Peek(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: false);
+    protected override CounterResult PeekCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: false);
 
     /// <inheritdoc/>
-    public ValueTask<CounterResult> ReserveAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<CounterResult> ReserveCoreAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken) =>
         RunAsync(requests, now, commit: true, cancellationToken);
 
     /// <inheritdoc/>
-    public ValueTask<CounterResult> PeekAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<CounterResult> PeekCoreAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken) =>
         RunAsync(requests, now, commit: false, cancellationToken);
 
     /// <inheritdoc/>
-    public void Release(CounterReservation reservation, DateTimeOffset now)
+    protected override void ReleaseCore(CounterReservation reservation, DateTimeOffset now)
     {
         if (PrepareRelease(reservation, now) is not { } call)
         {
@@ -201,7 +201,7 @@ public sealed partial class RedisCounterStore : ICounterStore, IDisposable, IAsy
     }
 
     /// <inheritdoc/>
-    public ValueTask ReleaseAsync(CounterReservation reservation, DateTimeOffset now, CancellationToken cancellationToken = default)
+    protected override ValueTask ReleaseCoreAsync(CounterReservation reservation, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (PrepareRelease(reservation, now) is not { } call)
         {

@@ -16,7 +16,6 @@ public sealed partial class InMemoryCounterStore
     private Table Route(in CounterRequest request, out int valueStart)
     {
         var key = request.Key;
-        ArgumentNullException.ThrowIfNull(key, nameof(request));
         if (CounterKeys.TryParse(key, out var prefixLength, out var kind, out valueStart, out var window, out var algorithm)
             && window == Math.Max(1, (long)request.Window.TotalMilliseconds)
             && algorithm == request.Algorithm
