@@ -154,7 +154,7 @@ public sealed partial class RedisCounterStore : CounterStore, IDisposable, IAsyn
     /// </summary>
     /// <param name="counterKey">A <see cref="CounterRequest.Key"/>.</param>
     /// <returns>The Redis key.</returns>
-    public string RedisKeyOf(string counterKey)
+    internal string RedisKeyOf(string counterKey)
     {
         ArgumentNullException.ThrowIfNull(counterKey);
         return _sharded ? RedisKeys.BuildSharded(_prefix, counterKey).Key : RedisKeys.Build(_prefix, "c:", counterKey);
@@ -163,7 +163,7 @@ public sealed partial class RedisCounterStore : CounterStore, IDisposable, IAsyn
     /// <summary>The Redis Cluster hash slot (0 to 16,383) that holds a counter.</summary>
     /// <param name="counterKey">A <see cref="CounterRequest.Key"/>.</param>
     /// <returns>The slot: in the single-slot layout the prefix's, in the sharded layout the counter's own.</returns>
-    public int HashSlotOf(string counterKey)
+    internal int HashSlotOf(string counterKey)
     {
         ArgumentNullException.ThrowIfNull(counterKey);
         return _sharded ? RedisKeys.BuildSharded(_prefix, counterKey).Slot : _prefixSlot;

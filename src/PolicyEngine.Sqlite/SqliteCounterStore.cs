@@ -89,7 +89,7 @@ public sealed partial class SqliteCounterStore : CounterStore, IDisposable
 
     /// <summary>The number of buckets stored (for diagnostics and tests).</summary>
     /// <returns>The row count.</returns>
-    public long CountBuckets()
+    internal long CountBuckets()
     {
         using var lease = Rent();
         using var command = lease.Session.Connection.CreateCommand();

@@ -61,7 +61,7 @@ public sealed partial class InMemoryCounterStore : CounterStore
     }
 
     /// <summary>The number of counters currently held (for diagnostics and tests).</summary>
-    public int Count
+    internal int Count
     {
         get
         {
