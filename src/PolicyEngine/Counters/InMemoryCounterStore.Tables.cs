@@ -39,12 +39,21 @@ public sealed partial class InMemoryCounterStore
 
         if (!_prefixesBySpan.TryGetValue(prefix, out var tables))
         {
-            if (_prefixes.Count >= MaxPrefixes)
+            // Deciding "held whole" and adding a prefix happen under one lock (once per prefix), so no prefix can be
+            // held whole by one caller while another adds its table: a key is one counter, always.
+            lock (_prefixes)
             {
-                return null;
-            }
+                if (!_prefixesBySpan.TryGetValue(prefix, out tables))
+                {
+                    if (_prefixes.Count >= MaxPrefixes)
+                    {
+                        return null;
+                    }
 
-            tables = _prefixes.GetOrAdd(prefixString ?? new string(prefix), new Table?[5]);
+                    tables = new Table?[5];
+                    _prefixes[prefixString ?? new string(prefix)] = tables;
+                }
+            }
         }
 
         return Volatile.Read(ref tables[index])
