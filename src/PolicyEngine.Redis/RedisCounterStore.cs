@@ -16,7 +16,7 @@ namespace PolicyEngine.Redis;
 /// starts (Unix milliseconds) and whose values are counts. Fixed windows use one bucket, sliding windows ten (see
 /// <see cref="CounterSlot"/>). Charging deletes buckets more than a window older than anything still counted, and
 /// pushes the key's expiry to when its newest bucket stops counting (plus a window and
-/// <see cref="RedisCounterStoreOptions.ClockSkewAllowance"/>), so memory stays bounded.</para>
+/// <see cref="RedisCounterStoreOptions.ClockSkew"/>), so memory stays bounded.</para>
 /// <para>Sharded layout: a reservation whose counters lie in several hash slots reserves them slot by slot, in
 /// ascending slot order, each slot atomically; when a slot refuses, what the earlier slots took is returned. A counter
 /// never holds more than its max, so no limit is ever exceeded; a process that dies between two slots leaves its
@@ -90,14 +90,9 @@ public sealed partial class RedisCounterStore : CounterStore, IDisposable, IAsyn
             problems.Add($"the timeout must be positive and under 24 days, not {options.Timeout}");
         }
 
-        if (options.ClockSkewAllowance < TimeSpan.Zero)
+        if (options.ClockSkew < TimeSpan.Zero || (options.EnforceClockSkew && options.ClockSkew == TimeSpan.Zero))
         {
-            problems.Add($"the clock skew allowance must not be negative, not {options.ClockSkewAllowance}");
-        }
-
-        if (options.MaxClockSkew is { } skew && skew <= TimeSpan.Zero)
-        {
-            problems.Add($"the maximum clock skew must be positive when set, not {skew}");
+            problems.Add($"the clock skew must not be negative, and must be positive when it is enforced; not {options.ClockSkew}");
         }
 
         if (problems.Count > 0)
@@ -112,8 +107,8 @@ public sealed partial class RedisCounterStore : CounterStore, IDisposable, IAsyn
         _sharded = sharded;
         _prefixSlot = sharded ? -1 : RedisKeys.KeySlot(Encoding.UTF8.GetBytes(prefix));
         _timeout = options.Timeout;
-        _allowanceMs = (long)options.ClockSkewAllowance.TotalMilliseconds;
-        _maxSkewMs = options.MaxClockSkew is { } max ? Math.Max(1, (long)max.TotalMilliseconds) : 0;
+        _allowanceMs = (long)options.ClockSkew.TotalMilliseconds;
+        _maxSkewMs = options.EnforceClockSkew ? Math.Max(1, _allowanceMs) : 0;
     }
 
     /// <summary>
