@@ -16,7 +16,6 @@ public sealed partial class InMemoryCounterStore
     private Table Route(in CounterRequest request, out int valueStart)
     {
         var key = request.Key;
-        ArgumentNullException.ThrowIfNull(key, nameof(request));
         if (CounterKeys.TryParse(key, out var prefixLength, out var kind, out valueStart, out var window, out var algorithm)
             && window == Math.Max(1, (long)request.Window.TotalMilliseconds)
             && algorithm == request.Algorithm
@@ -40,12 +39,21 @@ public sealed partial class InMemoryCounterStore
 
         if (!_prefixesBySpan.TryGetValue(prefix, out var tables))
         {
-            if (_prefixes.Count >= MaxPrefixes)
+            // Deciding "held whole" and adding a prefix happen under one lock (once per prefix), so no prefix can be
+            // held whole by one caller while another adds its table: a key is one counter, always.
+            lock (_prefixes)
             {
-                return null;
-            }
+                if (!_prefixesBySpan.TryGetValue(prefix, out tables))
+                {
+                    if (_prefixes.Count >= MaxPrefixes)
+                    {
+                        return null;
+                    }
 
-            tables = _prefixes.GetOrAdd(prefixString ?? new string(prefix), new Table?[5]);
+                    tables = new Table?[5];
+                    _prefixes[prefixString ?? new string(prefix)] = tables;
+                }
+            }
         }
 
         return Volatile.Read(ref tables[index])

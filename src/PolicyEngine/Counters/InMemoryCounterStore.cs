@@ -24,7 +24,7 @@ namespace PolicyEngine;
 /// stamped so far back that it would count something forgotten (<see cref="CounterSlot.IsBehind"/>) is refused with a
 /// retry-after that waits past it.</para>
 /// </remarks>
-public sealed partial class InMemoryCounterStore : ICounterStore
+public sealed partial class InMemoryCounterStore : CounterStore
 {
     private const long SweepIntervalMs = 1_000;
 
@@ -60,7 +60,7 @@ public sealed partial class InMemoryCounterStore : ICounterStore
     }
 
     /// <summary>The number of counters currently held (for diagnostics and tests).</summary>
-    public int Count
+    internal int Count
     {
         get
         {
@@ -78,15 +78,14 @@ public sealed partial class InMemoryCounterStore : ICounterStore
     }
 
     /// <inheritdoc/>
-    public CounterResult Reserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: true);
+    protected override CounterResult ReserveCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: true);
 
     /// <inheritdoc/>
-    public CounterResult Peek(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: false);
+    protected override CounterResult PeekCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: false);
 
     /// <inheritdoc/>
-    public void Release(CounterReservation reservation, DateTimeOffset now)
+    protected override void ReleaseCore(CounterReservation reservation, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(reservation);
         var nowMs = now.ToUnixTimeMilliseconds();
         foreach (var charge in reservation.Charges)
         {
@@ -103,24 +102,8 @@ public sealed partial class InMemoryCounterStore : ICounterStore
         }
     }
 
-    /// <inheritdoc/>
-    public ValueTask<CounterResult> ReserveAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Reserve(requests, now));
-
-    /// <inheritdoc/>
-    public ValueTask<CounterResult> PeekAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Peek(requests, now));
-
-    /// <inheritdoc/>
-    public ValueTask ReleaseAsync(CounterReservation reservation, DateTimeOffset now, CancellationToken cancellationToken = default)
-    {
-        Release(reservation, now);
-        return ValueTask.CompletedTask;
-    }
-
     private CounterResult Run(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool commit)
     {
-        ArgumentNullException.ThrowIfNull(requests);
         var nowMs = now.ToUnixTimeMilliseconds();
         MaybeSweep(nowMs);
         var count = requests.Count;

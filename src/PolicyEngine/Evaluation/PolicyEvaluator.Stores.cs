@@ -120,6 +120,7 @@ public sealed partial class PolicyEvaluator
     /// returned task is already complete (and allocation-free); otherwise the asynchronous methods, bounded by the
     /// store timeout.
     /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Decision> Decide(
         Policy policy,
         Plan plan,
@@ -130,17 +131,16 @@ public sealed partial class PolicyEvaluator
         bool synchronous,
         CancellationToken cancellationToken)
     {
-        CancellationTokenSource? timeout = null;
+        StoreTimeouts.Lease? timeout = null;
         try
         {
             var token = cancellationToken;
             if (!synchronous && _storeTimeout != Timeout.InfiniteTimeSpan)
             {
                 // One timer bounds the whole store phase: the stores get it in their token, and the evaluator stops
-                // waiting when it fires even if a store ignores its token (see Bounded).
-                timeout = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : new CancellationTokenSource();
-                timeout.CancelAfter(_storeTimeout);
-                token = timeout.Token;
+                // waiting when it fires even if a store ignores its token (see Bounded). The source is recycled.
+                timeout = StoreTimeouts.Start(_storeTimeout, cancellationToken);
+                token = timeout.Value.Token;
             }
 
             var now = _time.GetUtcNow();

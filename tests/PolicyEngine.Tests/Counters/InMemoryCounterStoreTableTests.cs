@@ -106,6 +106,52 @@ public class InMemoryCounterStoreTableTests
     }
 
     [Fact]
+    public void AtTheLastPrefixTable_RacingCallersOfOnePrefix_StillShareOneCounter()
+    {
+        // The 10,000th table is created while callers of another new prefix arrive: each of them must land where the
+        // others do (all in the prefix's table, or all held whole), or two counters would admit twice the max.
+        for (var round = 0; round < 10; round++)
+        {
+            var store = new InMemoryCounterStore();
+            for (var i = 0; i < 9_999; i++)
+            {
+                store.Reserve(Request(CounterKeys.Build($"{i.ToString().Length}:{i}|60000f|", CounterKeys.Global, []), 1), Start);
+            }
+
+            var key = GrantKey("racer");
+            var admitted = 0;
+            using var start = new Barrier(4);
+            var callers = Enumerable.Range(0, 4).Select(caller => new Thread(() =>
+            {
+                start.SignalAndWait();
+                if (caller == 0)
+                {
+                    store.Reserve(Request(CounterKeys.Build("5:other|60000f|", CounterKeys.Global, []), 1), Start);
+                }
+
+                for (var call = 0; call < 5; call++)
+                {
+                    if (store.Reserve(Request(key, 5), Start).Admitted)
+                    {
+                        Interlocked.Increment(ref admitted);
+                    }
+                }
+            })).ToArray();
+            foreach (var thread in callers)
+            {
+                thread.Start();
+            }
+
+            foreach (var thread in callers)
+            {
+                thread.Join();
+            }
+
+            Assert.Equal(5, admitted);
+        }
+    }
+
+    [Fact]
     public void Sweep_RemovesExpiredCellsOfEveryTable()
     {
         var time = new FakeTimeProvider(Start);
