@@ -16,9 +16,15 @@ public sealed partial class AuditTrail
     {
         public override void WriteFields(AuditRecordBuilder record)
         {
-            record.String("identity", e.IdentityId).String("tool", e.Tool).String("kind", AuditRecordTypes.KindName(e.Kind))
-                .String("rule", e.Rule).String("reason", e.Reason).String("policy_version", e.PolicyVersion)
+            var decision = e.Decision;
+            record.String("identity", e.IdentityId).String("tool", e.Tool).String("kind", AuditRecordTypes.KindName(decision.Kind))
+                .String("rule", decision.Rule).String("reason", decision.Reason).String("policy_version", decision.PolicyVersion)
                 .String("args_sha256", e.ArgumentsSha256).Strings("arg_names", e.ArgumentNames);
+            if (e.StoreError is { } error)
+            {
+                // Why a store failure decided this call: the exception's type and message (never arguments).
+                record.String("store_error", $"{error.GetType().FullName}: {error.Message}");
+            }
             if (e.Decision.RetryAfter is { } retryAfter)
             {
                 record.Number("retry_after_ms", (long)Math.Ceiling(retryAfter.TotalMilliseconds));

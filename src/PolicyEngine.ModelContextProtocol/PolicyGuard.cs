@@ -533,12 +533,23 @@ public sealed partial class PolicyGuard : IDisposable
 
     private void OnDecision(object? sender, DecisionEvent e)
     {
-        var level = e.Kind == DecisionKind.Allow ? LogLevel.Debug : LogLevel.Information;
+        var decision = e.Decision;
+        if (e.StoreError is { } storeError)
+        {
+            // A store failure decided the call: say why, with the store's exception.
+            LogStoreFailure(_logger, e.Tool, e.IdentityId, decision.Kind, decision.Rule, storeError);
+            return;
+        }
+
+        var level = decision.Kind == DecisionKind.Allow ? LogLevel.Debug : LogLevel.Information;
         if (_logger.IsEnabled(level))
         {
-            LogDecision(_logger, level, e.Tool, e.IdentityId, e.Kind, e.Rule, e.Reason, e.PolicyVersion, e.ArgumentsSha256, string.Join(",", e.ArgumentNames));
+            LogDecision(_logger, level, e.Tool, e.IdentityId, decision.Kind, decision.Rule, decision.Reason, decision.PolicyVersion, e.ArgumentsSha256, string.Join(",", e.ArgumentNames));
         }
     }
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "policy decision made by a failing store: {Tool} for {IdentityId} -> {Kind} by {Rule}")]
+    private static partial void LogStoreFailure(ILogger logger, string tool, string identityId, DecisionKind kind, string? rule, Exception error);
 
     [LoggerMessage(EventId = 1, Message = "policy decision: {Tool} for {IdentityId} -> {Kind} by {Rule} ({Reason}); policy {PolicyVersion}, args sha256 {ArgumentsSha256}, arg names [{ArgumentNames}]")]
     private static partial void LogDecision(ILogger logger, LogLevel level, string tool, string identityId, DecisionKind kind, string? rule, string? reason, string policyVersion, string argumentsSha256, string argumentNames);

@@ -893,7 +893,7 @@ public sealed class ArgumentFuzzTests(ArgumentFuzzTests.ServerFixture fixture) :
             var decisions = _decisions.Skip(decisionsBefore.Length).ToArray();
             var ran = _runs.Where(r => r.Value != perTool.GetValueOrDefault(r.Key)).Select(r => r.Key).ToArray();
             var runs = _runs.Values.Sum() - runsBefore;
-            var seen = string.Join(" | ", decisions.Select(d => $"{d.Tool[..Math.Min(d.Tool.Length, 40)]} {d.Kind} {d.Rule} [{string.Join(",", d.ArgumentNames.Select(n => Shorten(n, 40)))}]"));
+            var seen = string.Join(" | ", decisions.Select(d => $"{d.Tool[..Math.Min(d.Tool.Length, 40)]} {d.Decision.Kind} {d.Decision.Rule} [{string.Join(",", d.ArgumentNames.Select(n => Shorten(n, 40)))}]"));
             string? problem = null;
             for (var option = expected; option is not null; option = option.Or)
             {
@@ -908,7 +908,7 @@ public sealed class ArgumentFuzzTests(ArgumentFuzzTests.ServerFixture fixture) :
 
             string? Judge(Expected e) => e switch
             {
-                { IsAnyRefusal: true } when runs != 0 || decisions.Any(d => d.Kind == DecisionKind.Allow) => "a call that must be refused ran",
+                { IsAnyRefusal: true } when runs != 0 || decisions.Any(d => d.Decision.Kind == DecisionKind.Allow) => "a call that must be refused ran",
                 { IsAnyRefusal: true } when errorCode is null && !isError => "a refused call answered as a success",
                 { IsAnyRefusal: true } => null,
                 _ when runs != (e.Runs is null ? 0 : 1) || (e.Runs is { } tool && !ran.SequenceEqual([tool])) => "wrong tool runs",
@@ -916,8 +916,8 @@ public sealed class ArgumentFuzzTests(ArgumentFuzzTests.ServerFixture fixture) :
                 { ErrorCode: null } when errorCode is not null || isError != (e.Runs is null) => "wrong answer",
                 { ErrorCode: null, ErrorText: { } part } when !message!.Contains(part, StringComparison.Ordinal) => "wrong answer",
                 { DecisionTool: null } when decisions.Length != 0 => "a decision for a call that never reached the policy",
-                { DecisionTool: { } tool } when decisions.Length != 1 || decisions[0].Tool != tool || decisions[0].Kind != e.Kind => "wrong decision",
-                { Rule: { } rule } when decisions[0].Rule != rule => "wrong rule",
+                { DecisionTool: { } tool } when decisions.Length != 1 || decisions[0].Tool != tool || decisions[0].Decision.Kind != e.Kind => "wrong decision",
+                { Rule: { } rule } when decisions[0].Decision.Rule != rule => "wrong rule",
                 { ArgumentNames: { } names } when !decisions[0].ArgumentNames.SequenceEqual(names) => "wrong argument names in the decision event",
                 { Runs: not null, ToolSees: { } sees } when !SameArguments(sees, _lastSeen) =>
                     $"the tool saw other arguments than the policy checked ({string.Join(",", _lastSeen?.Select(a => Shorten(a.Key, 40) + "=" + Shorten(a.Value, 80)) ?? [])})",
@@ -960,12 +960,12 @@ public sealed class ArgumentFuzzTests(ArgumentFuzzTests.ServerFixture fixture) :
             }
 
             var decisions = _decisions.Skip(decisionsBefore.Length).ToArray();
-            var transferAllowed = decisions.Count(d => d.Tool == "transfer" && d.Kind == DecisionKind.Allow);
+            var transferAllowed = decisions.Count(d => d.Tool == "transfer" && d.Decision.Kind == DecisionKind.Allow);
             var ran = Runs("transfer") - transfers;
-            if (_runs.Values.Sum() - runsBefore != 1 + ran || ran != transferAllowed || decisions.Count(d => d.Tool == "echo" && d.Kind == DecisionKind.Allow) != 1
+            if (_runs.Values.Sum() - runsBefore != 1 + ran || ran != transferAllowed || decisions.Count(d => d.Tool == "echo" && d.Decision.Kind == DecisionKind.Allow) != 1
                 || decisions.Any(d => d.Tool is not ("echo" or "transfer")))
             {
-                return $"{ran} transfer run(s), {_runs.Values.Sum() - runsBefore} in all, and decisions [{string.Join(", ", decisions.Select(d => d.Tool + " " + d.Kind))}] for a hostile line and one echo";
+                return $"{ran} transfer run(s), {_runs.Values.Sum() - runsBefore} in all, and decisions [{string.Join(", ", decisions.Select(d => d.Tool + " " + d.Decision.Kind))}] for a hostile line and one echo";
             }
 
             return await StillServesAsync();
@@ -984,7 +984,7 @@ public sealed class ArgumentFuzzTests(ArgumentFuzzTests.ServerFixture fixture) :
 
             var decisions = _decisions.Skip(decisionsBefore.Length).ToArray();
             if (Describe(response, id, out var code, out var message, out var isError) is { } problem || code is not null || isError || message != "ran echo"
-                || Runs("echo") != echoes + 1 || _runs.Values.Sum() != runsBefore + 1 || decisions.Length != 1 || decisions[0].Kind != DecisionKind.Allow)
+                || Runs("echo") != echoes + 1 || _runs.Values.Sum() != runsBefore + 1 || decisions.Length != 1 || decisions[0].Decision.Kind != DecisionKind.Allow)
             {
                 return "an ordinary call went wrong afterwards: " + Shorten(Encoding.UTF8.GetString(response));
             }

@@ -83,7 +83,7 @@ public sealed class HiddenToolTests
         Assert.Equal(policy.Contains("\"*\"", StringComparison.Ordinal) ? [] : ["echo", "list_notes"], names.Order().ToArray());
 
         // The host's audit trail still says why; the tool never ran.
-        Assert.Contains(guarded.Decisions, e => e.Tool == Hidden && e.Rule == BuiltInRules.Hidden && e.Kind == DecisionKind.Deny);
+        Assert.Contains(guarded.Decisions, e => e.Tool == Hidden && e.Decision.Rule == BuiltInRules.Hidden && e.Decision.Kind == DecisionKind.Deny);
         Assert.Equal(runsBefore, ProbeTools.AdminRuns);
     }
 
@@ -103,7 +103,7 @@ public sealed class HiddenToolTests
         Assert.Equal(reference, RawMcp.Normalize(await guarded.Client.CallToolAsync(Hidden, huge.DeepClone().AsObject()), Hidden));
         Assert.Equal(reference, RawMcp.Normalize(await guarded.Client.CallToolAsync(Absent, huge.DeepClone().AsObject()), Absent));
         Assert.Contains("larger than", (await guarded.Client.CallToolAsync("echo", huge.DeepClone().AsObject())).ToJsonString());
-        Assert.Contains(guarded.Decisions, e => e.Tool == Hidden && e.Rule == BuiltInRules.Hidden);
+        Assert.Contains(guarded.Decisions, e => e.Tool == Hidden && e.Decision.Rule == BuiltInRules.Hidden);
     }
 
     [Fact]

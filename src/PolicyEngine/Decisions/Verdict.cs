@@ -15,7 +15,8 @@ internal sealed class Verdict(
     string? rule,
     string policyVersion,
     ApprovalRequest? approval = null,
-    bool unenforced = false)
+    bool unenforced = false,
+    Exception? storeError = null)
 {
     /// <summary>What <c>default(Decision)</c> reads as: a denial, never an allow.</summary>
     public static readonly Verdict NotDecided = new(
@@ -32,6 +33,12 @@ internal sealed class Verdict(
     public ApprovalRequest? Approval { get; } = approval;
 
     public bool IsUnenforced { get; } = unenforced;
+
+    /// <summary>What the store threw, for a decision its failure made (a new verdict per failure: they are rare).</summary>
+    public Exception? StoreError { get; } = storeError;
+
+    /// <summary>This verdict, carrying <paramref name="error"/>.</summary>
+    public Verdict WithStoreError(Exception error) => new(Kind, Reason, Rule, PolicyVersion, Approval, IsUnenforced, error);
 
     public override string ToString() => Reason is null ? $"{Kind} {Rule}" : $"{Kind} {Rule}: {Reason}";
 }

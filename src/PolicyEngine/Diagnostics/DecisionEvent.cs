@@ -34,23 +34,19 @@ public sealed class DecisionEvent : EventArgs
     /// <summary>The decision itself.</summary>
     public Decision Decision { get; }
 
-    /// <summary>The decision's kind.</summary>
-    public DecisionKind Kind => Decision.Kind;
-
-    /// <summary>The deciding rule.</summary>
-    public string? Rule => Decision.Rule;
-
-    /// <summary>The reason given to the agent.</summary>
-    public string? Reason => Decision.Reason;
-
-    /// <summary>The version of the policy that decided.</summary>
-    public string PolicyVersion => Decision.PolicyVersion;
-
     /// <summary>
     /// Lowercase hex SHA-256 of the arguments' canonical JSON (keys sorted, numbers normalised, lone surrogates kept as
     /// escapes); empty when the arguments could not be read at all (the decision is then a deny by <c>(invalid arguments)</c>).
     /// </summary>
     public string ArgumentsSha256 { get; }
+
+    /// <summary>
+    /// What the counter or approval store threw when this decision was made because it failed (a
+    /// <see cref="BuiltInRules.StoreUnavailable"/> denial, or an allow with <see cref="Decision.IsUnenforced"/>);
+    /// otherwise <see langword="null"/>. The evaluator never throws a store's exception at the caller: this is where
+    /// the host learns why.
+    /// </summary>
+    public Exception? StoreError => Decision.Verdict.StoreError;
 
     /// <summary>The top-level argument names, sorted ordinally.</summary>
     public IReadOnlyList<string> ArgumentNames { get; }

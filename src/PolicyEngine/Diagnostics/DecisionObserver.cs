@@ -15,11 +15,15 @@ namespace PolicyEngine.Diagnostics;
 internal static class DecisionObserver
 {
     /// <summary>Whether metrics or tracing listen (checked before anything else is computed).</summary>
-    public static bool Listening => PolicyTelemetry.Decisions.Enabled || PolicyTelemetry.Source.HasListeners();
+    public static bool Listening => PolicyTelemetry.Decisions.Enabled || PolicyTelemetry.Errors.Enabled || PolicyTelemetry.Source.HasListeners();
 
-    /// <summary>Metrics and tracing; a throwing listener must not turn a decision into an exception.</summary>
+    /// <summary>
+    /// Metrics and tracing; a throwing listener must not turn a decision into an exception. A decision a failing store
+    /// made also reports the store's exception (<see cref="PolicyTelemetry.ReportCaught"/>), as an event on its span.
+    /// </summary>
     public static void Observe(string identityId, string tool, Decision decision)
     {
+        Activity? activity = null;
         try
         {
             if (PolicyTelemetry.Decisions.Enabled)
@@ -29,7 +33,7 @@ internal static class DecisionObserver
 
             if (PolicyTelemetry.Source.HasListeners())
             {
-                using var activity = PolicyTelemetry.Source.StartActivity("policyengine.evaluate", ActivityKind.Internal);
+                activity = PolicyTelemetry.Source.StartActivity("policyengine.evaluate", ActivityKind.Internal);
                 if (activity is not null)
                 {
                     activity.SetTag("policyengine.tool", tool);
@@ -39,10 +43,21 @@ internal static class DecisionObserver
                     activity.SetTag("policyengine.policy_version", decision.PolicyVersion);
                 }
             }
+
+            if (decision.Verdict.StoreError is { } storeError)
+            {
+                // "(store unavailable)" says why: the store's exception, counted and on the decision's span.
+                activity?.SetStatus(ActivityStatusCode.Error, "store unavailable");
+                PolicyTelemetry.ReportCaught(storeError, "store", activity);
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Observability is best effort; the decision stands.
+        }
+        finally
+        {
+            activity?.Dispose();
         }
     }
 

@@ -76,7 +76,7 @@ public sealed partial class PolicyEvaluator
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                return new Decision(StoreFailure(policy, plan));
+                return new Decision(StoreFailure(policy, plan, ex));
             }
 
             if (!result.Admitted)
@@ -160,7 +160,7 @@ public sealed partial class PolicyEvaluator
                     }
                     catch (Exception ex) when (ex is not OutOfMemoryException)
                     {
-                        return new Decision(StoreFailure(policy, plan));
+                        return new Decision(StoreFailure(policy, plan, ex));
                     }
 
                     if (!peek.Admitted)
@@ -184,7 +184,7 @@ public sealed partial class PolicyEvaluator
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
                     // Approvals always fail closed: an unreadable approval store never approves.
-                    return new Decision(policy.StoreUnavailable);
+                    return new Decision(policy.StoreUnavailable.WithStoreError(ex));
                 }
 
                 if (!consumedApproval)
@@ -208,7 +208,7 @@ public sealed partial class PolicyEvaluator
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 RestoreApproval(consumedApproval, approvalId, approvalExpiry);
-                return new Decision(StoreFailure(policy, plan));
+                return new Decision(StoreFailure(policy, plan, ex));
             }
 
             if (!result.Admitted)
@@ -250,10 +250,11 @@ public sealed partial class PolicyEvaluator
         }
     }
 
-    private Verdict StoreFailure(Policy policy, in Plan plan) =>
+    /// <summary>The decision a failing counter store makes (by the failure mode), carrying what it threw.</summary>
+    private Verdict StoreFailure(Policy policy, in Plan plan, Exception error) =>
         _failureMode == StoreFailureMode.FailOpen
-            ? new Verdict(DecisionKind.Allow, "limits were not enforced: the counter store is unavailable", plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, unenforced: true)
-            : policy.StoreUnavailable;
+            ? new Verdict(DecisionKind.Allow, "limits were not enforced: the counter store is unavailable", plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, unenforced: true, storeError: error)
+            : policy.StoreUnavailable.WithStoreError(error);
 
     private Decision Admitted(Policy policy, in Plan plan, in CounterResult result)
     {

@@ -227,7 +227,8 @@ public sealed partial class PolicyEvaluator
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // Auditing must never change or break a decision.
+            // Auditing must never change or break a decision; the host still learns that a handler failed.
+            PolicyTelemetry.ReportCaught(ex, "listener");
         }
     }
 

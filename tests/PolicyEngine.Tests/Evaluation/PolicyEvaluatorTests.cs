@@ -310,12 +310,13 @@ public class PolicyEvaluatorTests
         evaluator.Evaluate(Alice, "create_refund", same);
 
         var audit = events[0];
-        Assert.Equal(("alice", "create_refund", DecisionKind.Allow, "/tools/create_refund"), (audit.IdentityId, audit.Tool, audit.Kind, audit.Rule));
-        Assert.Equal(decision.PolicyVersion, audit.PolicyVersion);
+        Assert.Equal(("alice", "create_refund", DecisionKind.Allow, "/tools/create_refund"), (audit.IdentityId, audit.Tool, audit.Decision.Kind, audit.Decision.Rule));
+        Assert.Equal(decision.PolicyVersion, audit.Decision.PolicyVersion);
+        Assert.Null(audit.StoreError);
         Assert.Equal(["amount", "reason"], audit.ArgumentNames);
         Assert.Matches("^[0-9a-f]{64}$", audit.ArgumentsSha256);
         Assert.Equal(audit.ArgumentsSha256, events[1].ArgumentsSha256);
-        var serialized = JsonSerializer.Serialize(new { audit.IdentityId, audit.Tool, audit.Rule, audit.Reason, audit.ArgumentNames, audit.ArgumentsSha256 });
+        var serialized = JsonSerializer.Serialize(new { audit.IdentityId, audit.Tool, audit.Decision.Rule, audit.Decision.Reason, audit.ArgumentNames, audit.ArgumentsSha256 });
         Assert.DoesNotContain("4111", serialized);
     }
 
