@@ -176,6 +176,7 @@ public sealed partial class PolicyEvaluator
 
             if (plan.Requests is not { } requests)
             {
+                OnApprovalConsumed(consumedApproval, approvalId, identity, tool, now);
                 return new Decision(plan.Rules?.Allow ?? policy.DefaultAllow);
             }
 
@@ -198,6 +199,7 @@ public sealed partial class PolicyEvaluator
                 return RateLimited(policy, plan, result);
             }
 
+            OnApprovalConsumed(consumedApproval, approvalId, identity, tool, now);
             return Admitted(policy, plan, result);
         }
         finally
@@ -223,7 +225,7 @@ public sealed partial class PolicyEvaluator
 
         try
         {
-            _approvals.Grant(id, expiresAt);
+            _approvals.Approve(id, _time.GetUtcNow(), expiresAt);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -271,7 +273,7 @@ public sealed partial class PolicyEvaluator
 
     private static Verdict NeedsApproval(Policy policy, CompiledApproval approval, string id, PolicyIdentity identity, string tool)
     {
-        var request = new ApprovalRequest(id, identity.Id, tool, approval.Reason, approval.Pointer, approval.TimeToLive, policy.Version);
+        var request = new ApprovalRequest(id, identity.Id, tool, approval.Reason, approval.Pointer, approval.TimeToLive, policy.Version, approval);
         return new Verdict(DecisionKind.NeedsApproval, approval.Reason, approval.Pointer, policy.Version, approval: request);
     }
 
