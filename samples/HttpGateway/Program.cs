@@ -13,6 +13,12 @@ builder.Services
     .AddAuthentication(BearerTokenHandler.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
 builder.Services.AddAuthorization();
+builder.Services.AddAntiforgery(o =>
+{
+    o.Cookie.Name = "pe_csrf";
+    o.Cookie.Path = "/approvals";
+    o.Cookie.SameSite = SameSiteMode.Strict;
+});
 
 // Counters and approvals shared between gateway instances: with Gateway:Redis set (a StackExchange.Redis
 // configuration string such as "127.0.0.1:6379"), every instance pointing at that Redis shares each grant's limits
@@ -51,4 +57,7 @@ var app = builder.Build();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapMcp(builder.Configuration["Gateway:Path"] ?? "/mcp").RequireAuthorization();
+
+// The approvals page (see ApprovalsPage.cs and docs/approvals.md): approvers sign in with their token at /approvals/login.
+app.MapApprovalsPage();
 app.Run();

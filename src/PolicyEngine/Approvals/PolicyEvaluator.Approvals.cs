@@ -91,9 +91,15 @@ public sealed partial class PolicyEvaluator
             return ApprovalOutcome.PolicyChanged;
         }
 
-        if (rule.Approvers is not { } approvers)
+        return Satisfies(rule, approver) ? ApprovalOutcome.Approved : ApprovalOutcome.NotAuthorized;
+    }
+
+    /// <summary>Whether the rule names approvers and <paramref name="approver"/> satisfies every one of its predicates.</summary>
+    private static bool Satisfies(CompiledApproval? rule, PolicyIdentity approver)
+    {
+        if (rule?.Approvers is not { } approvers)
         {
-            return ApprovalOutcome.NotAuthorized;
+            return false;
         }
 
         try
@@ -104,17 +110,43 @@ public sealed partial class PolicyEvaluator
                 var ambiguous = false;
                 if (!predicate.Holds(context, ref ambiguous) || ambiguous)
                 {
-                    return ApprovalOutcome.NotAuthorized;
+                    return false;
                 }
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // An identity the predicates cannot read never approves.
-            return ApprovalOutcome.NotAuthorized;
+            return false;
         }
 
-        return ApprovalOutcome.Approved;
+        return true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="identity"/> satisfies the <c>approvers</c> of at least one approval rule of the policy in
+    /// force: the question an approvals page asks before it shows anything.
+    /// </summary>
+    /// <param name="identity">The would-be approver.</param>
+    /// <returns><see langword="true"/> when it may approve some request.</returns>
+    public bool IsApprover(PolicyIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        var policy = Policy;
+        if (Satisfies(policy.AllTools?.Approval, identity))
+        {
+            return true;
+        }
+
+        foreach (var tool in policy.Document.Tools)
+        {
+            if (tool.Approval?.Approvers is not null && tool.Name is { } name && Satisfies(policy.Find(name)?.Approval, identity))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

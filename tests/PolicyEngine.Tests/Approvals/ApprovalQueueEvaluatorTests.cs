@@ -246,4 +246,12 @@ public sealed class ApprovalQueueEvaluatorTests
         Assert.StartsWith("Finance will look at this refund.", message, StringComparison.Ordinal);
         Assert.Contains(pending.Id, message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void IsApprover_FollowsThePolicysApprovers()
+    {
+        Assert.True(_evaluator.IsApprover(Fiona));
+        Assert.False(_evaluator.IsApprover(Eve));
+        Assert.False(_evaluator.IsApprover(new PolicyIdentity("nobody")));
+    }
 }
