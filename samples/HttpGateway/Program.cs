@@ -33,6 +33,16 @@ if (builder.Configuration["Gateway:Redis"] is { Length: > 0 } redis)
     builder.Services.AddSingleton<IApprovalStore>(new RedisApprovalStore(counters.Connection));
 }
 
+// Gateway:ApprovalWebhook:Url and :Secret: every approval transition is POSTed there, HMAC-signed (docs/approvals.md).
+if (builder.Configuration["Gateway:ApprovalWebhook:Url"] is { Length: > 0 } webhook)
+{
+    builder.Services.AddApprovalWebhook(o =>
+    {
+        o.Endpoint = new Uri(webhook);
+        o.Secret = builder.Configuration["Gateway:ApprovalWebhook:Secret"];
+    });
+}
+
 builder.Services.AddPolicyEngine(builder.Configuration.GetSection("PolicyEngine"), options =>
 {
     if (options.PolicyPath is { } path && !Path.IsPathRooted(path) && !File.Exists(path))
