@@ -254,4 +254,14 @@ public sealed class ApprovalQueueEvaluatorTests
         Assert.False(_evaluator.IsApprover(Eve));
         Assert.False(_evaluator.IsApprover(new PolicyIdentity("nobody")));
     }
+
+    [Fact]
+    public void Explain_SaysWhoMayApprove()
+    {
+        var steps = PolicyExplainer.Explain(_evaluator.Policy, Agent, "wire", Args("{}"));
+        var legacy = PolicyExplainer.Explain(_evaluator.Policy, Agent, "legacy", Args("{}"));
+
+        Assert.Contains(steps, s => s.Detail.Contains("2 distinct approvers", StringComparison.Ordinal) && s.Detail.Contains("never the caller", StringComparison.Ordinal));
+        Assert.Contains(legacy, s => s.Detail.Contains("no approvers named", StringComparison.Ordinal));
+    }
 }
