@@ -97,9 +97,10 @@ public sealed class RedisApprovalStore : IApprovalQueue
         {
             await RestatusAsync(requestId, ApprovalStatus.Approved, ApprovalStatus.Consumed, now, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
         {
-            // The approval is used up (GETDEL); only the history's status lags.
+            // The approval is used up (GETDEL) and the call may run: only the history's status lags. Failing here
+            // would lose the approval without running the call.
         }
 
         return (true, expiresAt);

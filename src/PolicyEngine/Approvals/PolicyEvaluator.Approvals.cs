@@ -191,6 +191,9 @@ public sealed partial class PolicyEvaluator
             var request = await queue.GetAsync(id, now, cancellationToken).ConfigureAwait(false);
             if (request is null || request.StatusAt(now) != ApprovalStatus.Pending || now >= deadline)
             {
+                // No signal outlives its waiters (a request nobody decides would otherwise keep one forever); a
+                // concurrent waiter on the same request then falls back to polling.
+                _waiters.TryRemove(new KeyValuePair<string, TaskCompletionSource>(id, signal));
                 return request;
             }
 
