@@ -165,9 +165,9 @@ public sealed class ApprovalsPageTests(Chromium chromium) : IClassFixture<Chromi
             var button = page.Locator("section.request button[value=approve]");
             for (var attempt = 0; await button.CountAsync() == 0; attempt++)
             {
-                Assert.True(attempt < 300, "the held call never showed up on the page");
+                Assert.True(attempt < 240, "the held call never showed up on the page");
                 Assert.False(held.IsCompleted, "the held call answered before anyone approved it");
-                await Task.Delay(100, Ct);
+                await Task.Delay(250, Ct);
                 await page.ReloadAsync();
             }
 
