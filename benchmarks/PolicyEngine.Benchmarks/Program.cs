@@ -1,3 +1,10 @@
 using BenchmarkDotNet.Running;
+using PolicyEngine.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args is ["retained"])
+{
+    RetainedMemory.Run();
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(RetainedMemory).Assembly).Run(args);

@@ -60,7 +60,7 @@ public sealed class PolicyEngineMcpOptions
     public Func<ClaimsPrincipal?, IServiceProvider?, PolicyIdentity>? IdentityMapper { get; set; }
 
     /// <summary>What a decision becomes when the counter store fails (default: deny).</summary>
-    public StoreFailureMode FailMode { get; set; } = StoreFailureMode.FailClosed;
+    public StoreFailureMode StoreFailureMode { get; set; } = StoreFailureMode.FailClosed;
 
     /// <summary>How long a counter store may take before the failure mode applies (default 2 s).</summary>
     public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(2);

@@ -73,7 +73,7 @@ public static class PolicyEngineServiceCollectionExtensions
     /// <summary>
     /// Registers the guard with options bound from <paramref name="configuration"/> (for example the
     /// <c>PolicyEngine</c> section: <c>PolicyPath</c>, <c>Format</c>, <c>Identity</c>, <c>IdentityRoles</c>,
-    /// <c>FailMode</c>, <c>StoreTimeout</c>, <c>ElicitationTimeout</c>, <c>ReloadOnChange</c>, <c>ReloadDebounce</c>,
+    /// <c>StoreFailureMode</c>, <c>StoreTimeout</c>, <c>ElicitationTimeout</c>, <c>ReloadOnChange</c>, <c>ReloadDebounce</c>,
     /// <c>MaxArgumentsBytes</c>), then adjusted by <paramref name="configure"/>.
     /// </summary>
     /// <param name="services">The services.</param>

@@ -103,7 +103,7 @@ public sealed partial class PolicyGuard : IDisposable
             counterStore,
             approvalStore,
             timeProvider,
-            new PolicyEvaluatorOptions { StoreFailureMode = options.FailMode, StoreTimeout = options.StoreTimeout });
+            new PolicyEvaluatorOptions { StoreFailureMode = options.StoreFailureMode, StoreTimeout = options.StoreTimeout });
         Evaluator.DecisionMade += OnDecision;
         StartOperations(options, counterStore, timeProvider);
         LogPolicyLoaded(_logger, _policyPath ?? "(in code)", policy.Version);

@@ -91,7 +91,6 @@ public sealed partial class RedisCounterStore
 
     private ReserveCall Prepare(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool commit)
     {
-        ArgumentNullException.ThrowIfNull(requests);
         var count = requests.Count;
         var nowMs = now.ToUnixTimeMilliseconds();
         var windows = new CounterSlot[count];
@@ -105,8 +104,6 @@ public sealed partial class RedisCounterStore
         for (var i = 0; i < count; i++)
         {
             var request = requests[i];
-            ArgumentNullException.ThrowIfNull(request.Key, nameof(requests));
-            ArgumentOutOfRangeException.ThrowIfNegative(request.Amount, nameof(requests));
             var window = CounterSlot.For(request, nowMs);
             windows[i] = window;
             var stored = KeyOf(request.Key);
@@ -184,7 +181,6 @@ public sealed partial class RedisCounterStore
 
     private ReleaseCall? PrepareRelease(CounterReservation reservation, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(reservation);
         var nowMs = now.ToUnixTimeMilliseconds();
         var charges = reservation.Charges;
         var live = 0;

@@ -16,7 +16,7 @@ namespace PolicyEngine.Redis;
 /// starts (Unix milliseconds) and whose values are counts. Fixed windows use one bucket, sliding windows ten (see
 /// <see cref="CounterSlot"/>). Charging deletes buckets more than a window older than anything still counted, and
 /// pushes the key's expiry to when its newest bucket stops counting (plus a window and
-/// <see cref="RedisCounterStoreOptions.ClockSkewAllowance"/>), so memory stays bounded.</para>
+/// <see cref="RedisCounterStoreOptions.ClockSkew"/>), so memory stays bounded.</para>
 /// <para>Sharded layout: a reservation whose counters lie in several hash slots reserves them slot by slot, in
 /// ascending slot order, each slot atomically; when a slot refuses, what the earlier slots took is returned. A counter
 /// never holds more than its max, so no limit is ever exceeded; a process that dies between two slots leaves its
@@ -36,7 +36,7 @@ namespace PolicyEngine.Redis;
 /// (<c>MOVED</c>, <c>ASK</c>), a script cache emptied by a server restart is reloaded on the first NOSCRIPT, and a
 /// <c>TRYAGAIN</c> during a slot migration is retried within the timeout, so the store recovers without being rebuilt.</para>
 /// </remarks>
-public sealed partial class RedisCounterStore : ICounterStore, IDisposable, IAsyncDisposable
+public sealed partial class RedisCounterStore : CounterStore, IDisposable, IAsyncDisposable
 {
     /// <summary>How many Redis key names are remembered (then the cache starts over), and up to which counter key length.</summary>
     private const int KeyCacheCapacity = 10_000;
@@ -90,14 +90,9 @@ public sealed partial class RedisCounterStore : ICounterStore, IDisposable, IAsy
             problems.Add($"the timeout must be positive and under 24 days, not {options.Timeout}");
         }
 
-        if (options.ClockSkewAllowance < TimeSpan.Zero)
+        if (options.ClockSkew < TimeSpan.Zero || (options.EnforceClockSkew && options.ClockSkew == TimeSpan.Zero))
         {
-            problems.Add($"the clock skew allowance must not be negative, not {options.ClockSkewAllowance}");
-        }
-
-        if (options.MaxClockSkew is { } skew && skew <= TimeSpan.Zero)
-        {
-            problems.Add($"the maximum clock skew must be positive when set, not {skew}");
+            problems.Add($"the clock skew must not be negative, and must be positive when it is enforced; not {options.ClockSkew}");
         }
 
         if (problems.Count > 0)
@@ -112,8 +107,8 @@ public sealed partial class RedisCounterStore : ICounterStore, IDisposable, IAsy
         _sharded = sharded;
         _prefixSlot = sharded ? -1 : RedisKeys.KeySlot(Encoding.UTF8.GetBytes(prefix));
         _timeout = options.Timeout;
-        _allowanceMs = (long)options.ClockSkewAllowance.TotalMilliseconds;
-        _maxSkewMs = options.MaxClockSkew is { } max ? Math.Max(1, (long)max.TotalMilliseconds) : 0;
+        _allowanceMs = (long)options.ClockSkew.TotalMilliseconds;
+        _maxSkewMs = options.EnforceClockSkew ? Math.Max(1, _allowanceMs) : 0;
     }
 
     /// <summary>
@@ -154,7 +149,7 @@ public sealed partial class RedisCounterStore : ICounterStore, IDisposable, IAsy
     /// </summary>
     /// <param name="counterKey">A <see cref="CounterRequest.Key"/>.</param>
     /// <returns>The Redis key.</returns>
-    public string RedisKeyOf(string counterKey)
+    internal string RedisKeyOf(string counterKey)
     {
         ArgumentNullException.ThrowIfNull(counterKey);
         return _sharded ? RedisKeys.BuildSharded(_prefix, counterKey).Key : RedisKeys.Build(_prefix, "c:", counterKey);
@@ -163,28 +158,28 @@ public sealed partial class RedisCounterStore : ICounterStore, IDisposable, IAsy
     /// <summary>The Redis Cluster hash slot (0 to 16,383) that holds a counter.</summary>
     /// <param name="counterKey">A <see cref="CounterRequest.Key"/>.</param>
     /// <returns>The slot: in the single-slot layout the prefix's, in the sharded layout the counter's own.</returns>
-    public int HashSlotOf(string counterKey)
+    internal int HashSlotOf(string counterKey)
     {
         ArgumentNullException.ThrowIfNull(counterKey);
         return _sharded ? RedisKeys.BuildSharded(_prefix, counterKey).Slot : _prefixSlot;
     }
 
     /// <inheritdoc/>
-    public CounterResult Reserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: true);
+    protected override CounterResult ReserveCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: true);
 
     /// <inheritdoc/>
-    public CounterResult Peek(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: false);
+    protected override CounterResult PeekCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: false);
 
     /// <inheritdoc/>
-    public ValueTask<CounterResult> ReserveAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<CounterResult> ReserveCoreAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken) =>
         RunAsync(requests, now, commit: true, cancellationToken);
 
     /// <inheritdoc/>
-    public ValueTask<CounterResult> PeekAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+    protected override ValueTask<CounterResult> PeekCoreAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken) =>
         RunAsync(requests, now, commit: false, cancellationToken);
 
     /// <inheritdoc/>
-    public void Release(CounterReservation reservation, DateTimeOffset now)
+    protected override void ReleaseCore(CounterReservation reservation, DateTimeOffset now)
     {
         if (PrepareRelease(reservation, now) is not { } call)
         {
@@ -201,7 +196,7 @@ public sealed partial class RedisCounterStore : ICounterStore, IDisposable, IAsy
     }
 
     /// <inheritdoc/>
-    public ValueTask ReleaseAsync(CounterReservation reservation, DateTimeOffset now, CancellationToken cancellationToken = default)
+    protected override ValueTask ReleaseCoreAsync(CounterReservation reservation, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (PrepareRelease(reservation, now) is not { } call)
         {

@@ -36,16 +36,19 @@ public sealed class RedisCounterStoreOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How much longer than the writing host believes necessary a counter is kept (default 1 minute), so that hosts
-    /// whose clocks lag behind by up to this much still see it. See the clock notes in <c>docs/stores.md</c>.
+    /// The most a host's clock may differ from the Redis server's (default 1 minute): every counter is kept this much
+    /// longer than the writing host believes necessary, so hosts whose clocks lag by up to this much still see it; with
+    /// <see cref="EnforceClockSkew"/>, calls from a host whose clock differs by more fail. See the clock notes in
+    /// <c>docs/stores.md</c>.
     /// </summary>
-    public TimeSpan ClockSkewAllowance { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// When set, every call fails (and the evaluator's fail mode applies) if the evaluator's clock and the Redis
-    /// server's clock differ by more than this. Off by default, because evaluators may run on virtual time.
+    /// Whether a call fails (and the evaluator's fail mode applies) when the evaluator's clock and the Redis server's
+    /// clock differ by more than <see cref="ClockSkew"/> (default <see langword="false"/>: evaluators may run on virtual
+    /// time). When on, the server's clock is read (<c>TIME</c>) on every call.
     /// </summary>
-    public TimeSpan? MaxClockSkew { get; set; }
+    public bool EnforceClockSkew { get; set; }
 
     /// <summary>The Redis database number (default -1: the connection's default database).</summary>
     public int Database { get; set; } = -1;

@@ -26,7 +26,7 @@ namespace PolicyEngine.Sqlite;
 /// (<see cref="CounterSlot.IsBehind"/>) is refused, with a retry-after that waits past it.</para>
 /// <para>Use a local file system: WAL and SQLite's locks do not work over network shares.</para>
 /// </remarks>
-public sealed partial class SqliteCounterStore : ICounterStore, IDisposable
+public sealed partial class SqliteCounterStore : CounterStore, IDisposable
 {
     private const int SchemaVersion = 2;
 
@@ -89,7 +89,7 @@ public sealed partial class SqliteCounterStore : ICounterStore, IDisposable
 
     /// <summary>The number of buckets stored (for diagnostics and tests).</summary>
     /// <returns>The row count.</returns>
-    public long CountBuckets()
+    internal long CountBuckets()
     {
         using var lease = Rent();
         using var command = lease.Session.Connection.CreateCommand();
@@ -97,16 +97,18 @@ public sealed partial class SqliteCounterStore : ICounterStore, IDisposable
         return (long)command.ExecuteScalar()!;
     }
 
-    /// <inheritdoc/>
-    public CounterResult Reserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: true);
+    // Microsoft.Data.Sqlite has no truly asynchronous I/O (a local file answers in microseconds), so the asynchronous
+    // methods are the base class's: they run these.
 
     /// <inheritdoc/>
-    public CounterResult Peek(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: false);
+    protected override CounterResult ReserveCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: true);
 
     /// <inheritdoc/>
-    public void Release(CounterReservation reservation, DateTimeOffset now)
+    protected override CounterResult PeekCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now) => Run(requests, now, commit: false);
+
+    /// <inheritdoc/>
+    protected override void ReleaseCore(CounterReservation reservation, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(reservation);
         var nowMs = now.ToUnixTimeMilliseconds();
         var any = false;
         foreach (var charge in reservation.Charges)
@@ -143,29 +145,6 @@ public sealed partial class SqliteCounterStore : ICounterStore, IDisposable
         }
     }
 
-    /// <inheritdoc/>
-    public ValueTask<CounterResult> ReserveAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default)
-    {
-        // Microsoft.Data.Sqlite has no truly asynchronous I/O; a local file answers in microseconds.
-        cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(Reserve(requests, now));
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<CounterResult> PeekAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(Peek(requests, now));
-    }
-
-    /// <inheritdoc/>
-    public ValueTask ReleaseAsync(CounterReservation reservation, DateTimeOffset now, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        Release(reservation, now);
-        return ValueTask.CompletedTask;
-    }
-
     /// <summary>Closes every idle connection; calls after this throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
@@ -178,7 +157,6 @@ public sealed partial class SqliteCounterStore : ICounterStore, IDisposable
 
     private CounterResult Run(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool commit)
     {
-        ArgumentNullException.ThrowIfNull(requests);
         var count = requests.Count;
         if (count == 0)
         {
@@ -191,8 +169,6 @@ public sealed partial class SqliteCounterStore : ICounterStore, IDisposable
         for (var i = 0; i < count; i++)
         {
             var request = requests[i];
-            ArgumentNullException.ThrowIfNull(request.Key, nameof(requests));
-            ArgumentOutOfRangeException.ThrowIfNegative(request.Amount, nameof(requests));
             slots[i] = CounterSlot.For(request, nowMs);
             hashes[i] = Hash(request.Key);
         }

@@ -21,7 +21,7 @@ namespace PolicyEngine.Testing;
 public static class PolicyGen
 {
     /// <summary>The instant timed sequences start near (a UTC day boundary, so every window is aligned to it).</summary>
-    public static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    internal static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Calls aimed at <paramref name="policy"/>: any of its tools, or a name it does not list.</summary>
     /// <param name="policy">The policy.</param>

@@ -46,11 +46,13 @@ public sealed class RedisCounterStoreTests : CounterStoreContractTests
     {
         var error = Assert.Throws<ArgumentException>(() => new RedisCounterStore(
             Unconnected(),
-            new RedisCounterStoreOptions { KeyPrefix = "x", Timeout = TimeSpan.Zero, ClockSkewAllowance = TimeSpan.FromSeconds(-1), MaxClockSkew = TimeSpan.Zero }));
+            new RedisCounterStoreOptions { KeyPrefix = "x", Timeout = TimeSpan.Zero, ClockSkew = TimeSpan.FromSeconds(-1) }));
         Assert.Contains("hash tag", error.Message, StringComparison.Ordinal);
         Assert.Contains("timeout", error.Message, StringComparison.Ordinal);
-        Assert.Contains("allowance", error.Message, StringComparison.Ordinal);
-        Assert.Contains("maximum clock skew", error.Message, StringComparison.Ordinal);
+        Assert.Contains("clock skew", error.Message, StringComparison.Ordinal);
+        Assert.Contains("clock skew", Assert.Throws<ArgumentException>(() => new RedisCounterStore(
+            Unconnected(),
+            new RedisCounterStoreOptions { ClockSkew = TimeSpan.Zero, EnforceClockSkew = true })).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -157,11 +159,11 @@ public sealed class RedisCounterStoreTests : CounterStoreContractTests
     }
 
     [Fact]
-    public void Reserve_MaxClockSkewExceeded_ThrowsAndChargesNothing()
+    public void Reserve_EnforcedClockSkewExceeded_ThrowsAndChargesNothing()
     {
         var connection = StoreTestEnvironment.Redis;
         var prefix = StoreTestEnvironment.UniquePrefix();
-        var strict = new RedisCounterStore(connection, new RedisCounterStoreOptions { KeyPrefix = prefix, MaxClockSkew = TimeSpan.FromSeconds(5), Timeout = StoreTestEnvironment.RedisTimeout });
+        var strict = new RedisCounterStore(connection, new RedisCounterStoreOptions { KeyPrefix = prefix, ClockSkew = TimeSpan.FromSeconds(5), EnforceClockSkew = true, Timeout = StoreTestEnvironment.RedisTimeout });
         var request = new CounterRequest("k", 1, 1, Minute, LimitAlgorithm.Fixed);
         var error = Assert.Throws<RedisServerException>(() => strict.Reserve([request], DateTimeOffset.UtcNow.AddMinutes(-10)));
         Assert.Contains("clock", error.Message, StringComparison.Ordinal);

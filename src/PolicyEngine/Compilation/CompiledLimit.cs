@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PolicyEngine.Counters;
 using PolicyEngine.Evaluation;
 
 namespace PolicyEngine.Compilation;
@@ -13,9 +14,19 @@ internal sealed class CompiledLimit
         Reason = reason;
         ScopePath = rule.ScopeKind == LimitScopeKind.Argument ? new CompiledPath(rule.Scope) : null;
         CostPath = rule.CostFrom is not null ? new CompiledPath(rule.CostFrom) : null;
-        GlobalKey = PolicyEvaluator.CounterKey(rule, "*");
+        Prefix = CounterKeys.Prefix(rule);
+        GlobalKey = CounterKeys.Build(Prefix, CounterKeys.Global, []);
         Limited = new Verdict(DecisionKind.RateLimited, reason, pointer, policyVersion);
     }
+
+    /// <summary>The part every key of this limit's counter starts with (see <see cref="CounterKeys"/>).</summary>
+    public string Prefix { get; }
+
+    /// <summary>
+    /// The in-memory store's table of this limit's grant counters, last used (a hint the store checks before use: two
+    /// evaluators of one policy may have two stores).
+    /// </summary>
+    public object? StoreTable;
 
     /// <summary>The storage key of a <c>global</c> counter.</summary>
     public string GlobalKey { get; }

@@ -8,7 +8,7 @@ public sealed partial class LeasingCounterStore
     /// counts what each serving lease holds as room, and asks the shared store (one call) only whether it has what the
     /// leases lack. Calls that leases cannot serve are peeked at the shared store as they are.
     /// </summary>
-    private async ValueTask<CounterResult> PeekCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool synchronous, CancellationToken cancellationToken)
+    private async ValueTask<CounterResult> PeekLeased(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, bool synchronous, CancellationToken cancellationToken)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         var plan = MakePlan(requests, nowMs);

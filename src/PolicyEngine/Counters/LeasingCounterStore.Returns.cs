@@ -17,7 +17,7 @@ public sealed partial class LeasingCounterStore
     /// A rollback: units admitted from a lease that is still live go back to it; everything else (retired leases, the
     /// shared store's own reservations) goes to the shared store, which leaves windows that are over alone.
     /// </summary>
-    private async ValueTask ReleaseCore(CounterReservation reservation, DateTimeOffset now, bool synchronous, CancellationToken cancellationToken)
+    private async ValueTask ReleaseLeased(CounterReservation reservation, DateTimeOffset now, bool synchronous, CancellationToken cancellationToken)
     {
         if (reservation.Charges is not LeasedCharges leased)
         {

@@ -36,7 +36,7 @@ namespace PolicyEngine;
 /// flight at a time; asynchronous callers that find the lease empty meanwhile wait for it (a blocking caller waits only
 /// for a synchronous one, otherwise charges what it needs itself). A lease below a quarter of its cap is topped up in
 /// the background, never past the cap.</para>
-/// <para><b>Rollback.</b> <see cref="Release"/> of a reservation this store admitted from a lease returns the units to
+/// <para><b>Rollback.</b> <see cref="CounterStore.Release"/> of a reservation this store admitted from a lease returns the units to
 /// that lease while it is live; otherwise (or for a reservation of the shared store) to the shared store.</para>
 /// <para><b>Refusals</b> carry the shared store's retry-after for what the call still needed, which is never
 /// optimistic for the call itself.</para>
@@ -45,7 +45,7 @@ namespace PolicyEngine;
 /// two clocks may differ by any offset (an evaluator on virtual time); only their rates must agree.</para>
 /// </remarks>
 // The leasing wrapper, part 1 of 7: the public surface and the hot path (one counter whose lease has room).
-public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IAsyncDisposable
+public sealed partial class LeasingCounterStore : CounterStore, IDisposable, IAsyncDisposable
 {
     private readonly ICounterStore _inner;
     private readonly long _leaseSize;
@@ -103,9 +103,8 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
 
     /// <inheritdoc/>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
-    public CounterResult Reserve(IReadOnlyList<CounterRequest> requests, DateTimeOffset now)
+    protected override CounterResult ReserveCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(requests);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (requests.Count == 1 && TryTakeLeased(requests[0], now.ToUnixTimeMilliseconds()) is { } reservation)
         {
@@ -117,9 +116,8 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
 
     /// <inheritdoc/>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
-    public ValueTask<CounterResult> ReserveAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default)
+    protected override ValueTask<CounterResult> ReserveCoreAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(requests);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (requests.Count == 1 && TryTakeLeased(requests[0], now.ToUnixTimeMilliseconds()) is { } reservation)
         {
@@ -132,20 +130,18 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
     /// <inheritdoc/>
     /// <remarks>Counts what this host's leases hold as room; asks the shared store only about what they lack.</remarks>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
-    public CounterResult Peek(IReadOnlyList<CounterRequest> requests, DateTimeOffset now)
+    protected override CounterResult PeekCore(IReadOnlyList<CounterRequest> requests, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(requests);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return Completed(PeekCore(requests, now, synchronous: true, CancellationToken.None));
+        return Completed(PeekLeased(requests, now, synchronous: true, CancellationToken.None));
     }
 
     /// <inheritdoc/>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
-    public ValueTask<CounterResult> PeekAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken = default)
+    protected override ValueTask<CounterResult> PeekCoreAsync(IReadOnlyList<CounterRequest> requests, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(requests);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return PeekCore(requests, now, synchronous: false, cancellationToken);
+        return PeekLeased(requests, now, synchronous: false, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -153,20 +149,16 @@ public sealed partial class LeasingCounterStore : ICounterStore, IDisposable, IA
     /// Units admitted from a lease that is still live go back to it (no round trip); everything else goes to the
     /// shared store. Works after dispose too (then everything goes to the shared store).
     /// </remarks>
-    public void Release(CounterReservation reservation, DateTimeOffset now)
+    protected override void ReleaseCore(CounterReservation reservation, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(reservation);
-        var pending = ReleaseCore(reservation, now, synchronous: true, CancellationToken.None);
+        var pending = ReleaseLeased(reservation, now, synchronous: true, CancellationToken.None);
         Debug.Assert(pending.IsCompleted, "the synchronous path never awaits");
         pending.GetAwaiter().GetResult();
     }
 
     /// <inheritdoc/>
-    public ValueTask ReleaseAsync(CounterReservation reservation, DateTimeOffset now, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(reservation);
-        return ReleaseCore(reservation, now, synchronous: false, cancellationToken);
-    }
+    protected override ValueTask ReleaseCoreAsync(CounterReservation reservation, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReleaseLeased(reservation, now, synchronous: false, cancellationToken);
 
     /// <summary>
     /// Returns every lease's unused units to the shared store and stops the return timer. The shared store is not

@@ -121,8 +121,9 @@ public readonly struct Decision : IEquatable<Decision>
             // so an unchanged version means what was read belongs to this decision.
             var reservation = ticket.Reservation;
             var charge = ticket.Charge;
+            var grantKey = ticket.GrantKey;
             Interlocked.MemoryBarrier();
-            return Volatile.Read(ref ticket.Version) != _value ? null : reservation ?? new CounterReservation([charge]);
+            return Volatile.Read(ref ticket.Version) != _value ? null : ReservationTicket.ToReservation(reservation, charge, grantKey);
         }
     }
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using PolicyEngine.Compilation;
+using PolicyEngine.Counters;
 using PolicyEngine.Evaluation;
 
 namespace PolicyEngine;
@@ -54,9 +55,9 @@ public sealed partial class PolicyEvaluator
         public RequestList? Requests;
         public CompiledApproval? Approval;
 
-        // Set when the only request is the identity's first grant-scoped counter: the in-memory store can start from
-        // the cell the identity keeps (PolicyIdentity.FirstCounterCell) instead of its dictionary.
-        public PolicyIdentity? Hinted;
+        // Set when the only request is a grant-scoped counter planned for the in-memory store's grant path: the
+        // request's key is left null (the store holds the counter under the identity id; see DeferKeyOfOnlyGrant).
+        public CompiledLimit? Grant;
     }
 
     private Plan MakePlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool reuseBuffers)
@@ -96,27 +97,30 @@ public sealed partial class PolicyEvaluator
             requests.Reset(limitCount);
             plan.Requests = requests;
             var index = 0;
-            if (rules is not null && PlanLimits(rules.Limits, context, tool, policy, requests.Items, ref index) is { } limitDenial)
+            var deferGrantKey = reuseBuffers && limitCount == 1 && _memory is not null;
+            if (rules is not null && PlanLimits(rules.Limits, context, tool, policy, requests.Items, ref index, deferGrantKey) is { } limitDenial)
             {
                 return new Plan { Final = limitDenial };
             }
 
-            if (allTools is not null && PlanLimits(allTools.Limits, context, tool, policy, requests.Items, ref index) is { } allLimitDenial)
+            if (allTools is not null && PlanLimits(allTools.Limits, context, tool, policy, requests.Items, ref index, deferGrantKey) is { } allLimitDenial)
             {
                 return new Plan { Final = allLimitDenial };
             }
         }
 
-        if (limitCount == 1)
+        if (plan.Requests is { } planned && planned.Items[0].Key is null)
         {
-            var only = rules is { Limits.Length: 1 } ? rules.Limits[0] : allTools!.Limits[0];
-            if (only.Rule.ScopeKind == LimitScopeKind.Grant && identity.KeepsFirstKeyOf(only))
-            {
-                plan.Hinted = identity;
-            }
+            plan.Grant = rules is { Limits.Length: 1 } ? rules.Limits[0] : allTools!.Limits[0];
         }
 
         plan.Approval = NeededApproval(rules, context) ?? NeededApproval(allTools, context);
+        if (plan.Approval is not null && plan.Grant is { } deferred)
+        {
+            // The approval path goes through the general store calls, which count by key.
+            plan.Requests!.Items[0] = plan.Requests.Items[0] with { Key = GrantKey(deferred, identity) };
+            plan.Grant = null;
+        }
         if (plan.Requests is null && plan.Approval is null)
         {
             plan.Final = rules?.Allow ?? policy.DefaultAllow;
@@ -292,7 +296,8 @@ public sealed partial class PolicyEvaluator
         string tool,
         Policy policy,
         CounterRequest[] requests,
-        ref int index)
+        ref int index,
+        bool deferGrantKey)
     {
         foreach (var limit in limits)
         {
@@ -301,13 +306,8 @@ public sealed partial class PolicyEvaluator
             switch (rule.ScopeKind)
             {
                 case LimitScopeKind.Grant:
-                    if (context.Identity.FindCounterKey(limit) is not { } cached)
-                    {
-                        cached = CounterKey(rule, "g" + context.Identity.Id);
-                        context.Identity.AddCounterKey(limit, cached);
-                    }
-
-                    key = cached;
+                    // The in-memory store's grant path needs no key (null here); every other path counts by key.
+                    key = deferGrantKey ? null! : GrantKey(limit, context.Identity);
                     break;
                 case LimitScopeKind.Global:
                     key = limit.GlobalKey;
@@ -315,7 +315,7 @@ public sealed partial class PolicyEvaluator
                 case LimitScopeKind.Tool:
                     if (!limit.ToolKeys.TryGetValue(tool, out var toolKey))
                     {
-                        toolKey = CounterKey(rule, "t" + tool);
+                        toolKey = CounterKeys.Build(limit.Prefix, 't', tool);
                         if (limit.ToolKeys.Count < 10_000)
                         {
                             limit.ToolKeys.TryAdd(tool, toolKey);
@@ -339,9 +339,9 @@ public sealed partial class PolicyEvaluator
                     }
 
                     // Strings keep their text; other values their canonical JSON, tagged so "5" and 5 differ.
-                    key = CounterKey(rule, value.ValueKind == JsonValueKind.String
-                        ? "s" + new string(StringValue.GetChars(value, []))
-                        : "j" + Encoding.UTF8.GetString(CanonicalJson.ToCanonicalBytes(value)));
+                    key = value.ValueKind == JsonValueKind.String
+                        ? CounterKeys.Build(limit.Prefix, 's', StringValue.GetChars(value, []))
+                        : CounterKeys.Build(limit.Prefix, 'j', Encoding.UTF8.GetString(CanonicalJson.ToCanonicalBytes(value)));
                     break;
             }
 
@@ -375,16 +375,15 @@ public sealed partial class PolicyEvaluator
         return null;
     }
 
-    /// <summary>
-    /// The storage key of a counter: every part length-prefixed, so no identity or argument value can collide with
-    /// another key (<c>"a:b"</c> vs <c>"a"</c> + <c>":b"</c>, empty strings, any Unicode).
-    /// </summary>
-    internal static string CounterKey(LimitRule rule, string scopeValue)
+    /// <summary>The key of <paramref name="identity"/>'s counter under a grant-scoped limit, kept on the identity once built.</summary>
+    private static string GrantKey(CompiledLimit limit, PolicyIdentity identity)
     {
-        var window = (long)rule.WindowLength.TotalMilliseconds;
-        var algorithm = rule.Algorithm == LimitAlgorithm.Sliding ? 's' : 'f';
-        return string.Create(
-            System.Globalization.CultureInfo.InvariantCulture,
-            $"{rule.Counter.Length}:{rule.Counter}|{window}{algorithm}|{scopeValue.Length}:{scopeValue}");
+        if (identity.FindCounterKey(limit) is not { } key)
+        {
+            key = CounterKeys.Build(limit.Prefix, CounterKeys.Grant, identity.Id);
+            identity.AddCounterKey(limit, key);
+        }
+
+        return key;
     }
 }

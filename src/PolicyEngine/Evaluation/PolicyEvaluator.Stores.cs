@@ -41,14 +41,29 @@ public sealed partial class PolicyEvaluator
             // Limits without approval: one reservation, decided here without the general store phase.
             CounterResult result;
             CounterCharge charge = default;
+            var inPlace = _memory is not null && requests.Count == 1;
             try
             {
-                if (_memory is { } memory && requests.Count == 1)
+                if (plan.Grant is { } grant)
                 {
-                    // The default store's single-counter path: the charge comes back in place (no reservation
-                    // object), starting from the cell the identity keeps for its first grant-scoped counter.
+                    // The default store's grant path: the counter is held under the identity id (no key string), the
+                    // charge comes back in place (no reservation object), and the identity keeps the store's cell of
+                    // its first limit as a hint.
                     object? noHint = null;
-                    result = memory.ReserveOne(requests.Items[0], _time.GetUtcNow(), ref plan.Hinted is { } hinted ? ref hinted.FirstCounterCell : ref noHint, out charge);
+                    result = _memory!.ReserveGrant(
+                        grant.Prefix,
+                        identity.Id,
+                        requests.Items[0],
+                        _time.GetUtcNow(),
+                        ref grant.StoreTable,
+                        ref identity.HoldsFirstLimit(grant) ? ref identity.FirstCounterCell : ref noHint,
+                        out charge);
+                }
+                else if (_memory is { } memory && requests.Count == 1)
+                {
+                    // The default store's single-counter path: the charge comes back in place.
+                    object? noHint = null;
+                    result = memory.ReserveOne(requests.Items[0], _time.GetUtcNow(), ref noHint, out charge);
                 }
                 else
                 {
@@ -65,7 +80,7 @@ public sealed partial class PolicyEvaluator
                 return RateLimited(policy, plan, result);
             }
 
-            return result.Reservation is null && charge.Key is not null ? Admitted(policy, plan, charge) : Admitted(policy, plan, result);
+            return inPlace ? Admitted(policy, plan, charge, plan.Grant is { } charged ? (charged.Prefix, identity.Id) : default) : Admitted(policy, plan, result);
         }
 
         var pending = Decide(policy, plan, identity, tool, args, dictionary, synchronous: true, CancellationToken.None);
@@ -101,6 +116,7 @@ public sealed partial class PolicyEvaluator
     /// returned task is already complete (and allocation-free); otherwise the asynchronous methods, bounded by the
     /// store timeout.
     /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Decision> Decide(
         Policy policy,
         Plan plan,
@@ -111,17 +127,16 @@ public sealed partial class PolicyEvaluator
         bool synchronous,
         CancellationToken cancellationToken)
     {
-        CancellationTokenSource? timeout = null;
+        StoreTimeouts.Lease? timeout = null;
         try
         {
             var token = cancellationToken;
             if (!synchronous && _storeTimeout != Timeout.InfiniteTimeSpan)
             {
                 // One timer bounds the whole store phase: the stores get it in their token, and the evaluator stops
-                // waiting when it fires even if a store ignores its token (see Bounded).
-                timeout = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : new CancellationTokenSource();
-                timeout.CancelAfter(_storeTimeout);
-                token = timeout.Token;
+                // waiting when it fires even if a store ignores its token (see Bounded). The source is recycled.
+                timeout = StoreTimeouts.Start(_storeTimeout, cancellationToken);
+                token = timeout.Value.Token;
             }
 
             var now = _time.GetUtcNow();
@@ -253,10 +268,12 @@ public sealed partial class PolicyEvaluator
     }
 
     /// <summary>An admitted call whose single charge came back in place: it goes into a recycled handle, nothing is allocated.</summary>
-    private Decision Admitted(Policy policy, in Plan plan, in CounterCharge charge)
+    /// <remarks>A grant-path charge has no key: <paramref name="grantKey"/> holds the limit prefix and identity id it is built from when needed.</remarks>
+    private Decision Admitted(Policy policy, in Plan plan, in CounterCharge charge, (string Prefix, string Id) grantKey)
     {
         var ticket = TicketPool.Rent(this);
         ticket.Charge = charge;
+        ticket.GrantKey = grantKey;
         return new Decision(plan.Rules?.Allow ?? policy.DefaultAllow, ticket, Volatile.Read(ref ticket.Version));
     }
 

@@ -156,7 +156,8 @@ public sealed partial class PolicyEvaluator
     /// <param name="tool">The tool name.</param>
     /// <param name="args">The call's arguments.</param>
     /// <param name="cancellationToken">Cancels waiting for the stores (the decision then follows the failure mode).</param>
-    /// <returns>The decision.</returns>
+    /// <returns>The decision. Await it once: the task's state is recycled after it completes (like a socket's or a pipe's ValueTask).</returns>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Decision> EvaluateAsync(PolicyIdentity identity, string tool, JsonElement args, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(identity);
@@ -180,7 +181,8 @@ public sealed partial class PolicyEvaluator
     /// <param name="tool">The tool name.</param>
     /// <param name="args">The call's arguments by name; <see langword="null"/> means none.</param>
     /// <param name="cancellationToken">Cancels waiting for the stores.</param>
-    /// <returns>The decision.</returns>
+    /// <returns>The decision. Await it once (see the other overload).</returns>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Decision> EvaluateAsync(PolicyIdentity identity, string tool, IReadOnlyDictionary<string, JsonElement>? args, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(identity);

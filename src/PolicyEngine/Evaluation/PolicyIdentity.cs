@@ -118,26 +118,34 @@ public sealed class PolicyIdentity
         Volatile.Write(ref memo.Slots[slot], decision);
     }
 
-    // The first limit this identity was counted under, and its key, in the identity itself (no further object to
-    // read on the hot path). Set once: the thread that claims the limit writes the key; until then readers miss.
+    // The first limit this identity was counted under, and its key (when a store needed one), in the identity itself
+    // (no further object to read on the hot path). The limit is claimed once, for good; the key is written when built.
     private object? _firstLimit;
     private string? _firstKey;
 
-    // The in-memory store's cell for the first limit's counter (a hint the store checks before use: see
-    // InMemoryCounterStore.ReserveOne), so a grant-scoped limit's hot path skips the store's dictionary.
+    // The in-memory store's cell for the first limit's grant counter (a hint the store checks before use: see
+    // InMemoryCounterStore.ReserveGrant), so a grant-scoped limit's hot path skips the store's tables.
     private object? _firstCell;
 
-    /// <summary>Whether <paramref name="limit"/> is the limit whose key (and store cell hint) the identity keeps in place.</summary>
-    internal bool KeepsFirstKeyOf(object limit) => ReferenceEquals(Volatile.Read(ref _firstLimit), limit) && Volatile.Read(ref _firstKey) is not null;
+    /// <summary>
+    /// Whether <paramref name="limit"/> is the identity's first limit, claiming it when no limit is yet: the one whose
+    /// key and store cell hint the identity keeps in place.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal bool HoldsFirstLimit(object limit) =>
+        Volatile.Read(ref _firstLimit) is { } first ? ReferenceEquals(first, limit) : ClaimFirstLimit(limit);
+
+    private bool ClaimFirstLimit(object limit) =>
+        Interlocked.CompareExchange(ref _firstLimit, limit, null) is null || ReferenceEquals(Volatile.Read(ref _firstLimit), limit);
 
     /// <summary>The store's cell hint for the first limit (read and replaced by the store, racily: it is only a hint).</summary>
     internal ref object? FirstCounterCell => ref _firstCell;
 
     internal string? FindCounterKey(object limit)
     {
-        if (ReferenceEquals(Volatile.Read(ref _firstLimit), limit) && Volatile.Read(ref _firstKey) is { } first)
+        if (ReferenceEquals(Volatile.Read(ref _firstLimit), limit))
         {
-            return first;
+            return Volatile.Read(ref _firstKey);
         }
 
         foreach (var entry in Volatile.Read(ref _counterKeys))
@@ -153,8 +161,9 @@ public sealed class PolicyIdentity
 
     internal void AddCounterKey(object limit, string key)
     {
-        if (Interlocked.CompareExchange(ref _firstLimit, limit, null) is null)
+        if (HoldsFirstLimit(limit))
         {
+            // Racing writers store equal keys.
             Volatile.Write(ref _firstKey, key);
             return;
         }

@@ -21,8 +21,20 @@ internal sealed class ReservationTicket
     /// <summary>What the store reserved, when it returned a single charge in place (no reservation object).</summary>
     public CounterCharge Charge;
 
+    /// <summary>
+    /// For a charge of the in-memory store's grant path (which has no key): the limit prefix and identity id its key
+    /// is built from, only when someone needs it (a rollback, or a host reading <see cref="Decision.Reservation"/>).
+    /// </summary>
+    public (string Prefix, string Id) GrantKey;
+
     /// <summary>The reservation to hand back to the store on a rollback (allocated only then, for a charge kept in place).</summary>
-    public CounterReservation ToReservation() => Reservation ?? new CounterReservation([Charge]);
+    public CounterReservation ToReservation() => ToReservation(Reservation, Charge, GrantKey);
+
+    /// <summary>The reservation of what a ticket held (read by <see cref="Decision.Reservation"/> under its version check).</summary>
+    public static CounterReservation ToReservation(CounterReservation? reservation, in CounterCharge charge, (string Prefix, string Id) grantKey) =>
+        reservation ?? new CounterReservation([charge.Key is null && grantKey.Prefix is not null
+            ? charge with { Key = Counters.CounterKeys.Build(grantKey.Prefix, Counters.CounterKeys.Grant, grantKey.Id) }
+            : charge]);
 }
 
 /// <summary>
@@ -60,6 +72,7 @@ internal static class TicketPool
         ticket.Owner = null;
         ticket.Reservation = null;
         ticket.Charge = default;
+        ticket.GrantKey = default;
         if (t_ticket is null)
         {
             t_ticket = ticket;

@@ -1310,4 +1310,51 @@ public abstract class CounterStoreContractTests : IAsyncDisposable
         await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
         Assert.Equal(100, admitted);
     }
+
+    /// <summary>Arguments no store accepts, refused the same way by every store (the <see cref="CounterStore"/> checks), sync and async.</summary>
+    [Fact]
+    public async Task Arguments_InvalidRequests_AreRefusedBeforeAnythingIsCounted()
+    {
+        SkipIfKnownBug();
+        var store = NewStore();
+        CounterRequest[][] invalid =
+        [
+            [new CounterRequest(null!, 1, 5, Minute, LimitAlgorithm.Fixed)],
+            [Fixed("ok", 1, 5, Minute), new CounterRequest(Key("negative-amount"), -1, 5, Minute, LimitAlgorithm.Fixed)],
+            [new CounterRequest(Key("negative-max"), 1, -1, Minute, LimitAlgorithm.Fixed)],
+            [new CounterRequest(Key("no-window"), 1, 5, TimeSpan.Zero, LimitAlgorithm.Sliding)],
+            [new CounterRequest(Key("negative-window"), 1, 5, TimeSpan.FromSeconds(-1), LimitAlgorithm.Fixed)],
+        ];
+
+        Assert.Throws<ArgumentNullException>(() => store.Reserve(null!, T0));
+        Assert.Throws<ArgumentNullException>(() => store.Peek(null!, T0));
+        Assert.Throws<ArgumentNullException>(() => store.Release(null!, T0));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await store.ReserveAsync(null!, T0, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await store.ReleaseAsync(null!, T0, TestContext.Current.CancellationToken));
+        foreach (var requests in invalid)
+        {
+            Assert.ThrowsAny<ArgumentException>(() => store.Reserve(requests, T0));
+            Assert.ThrowsAny<ArgumentException>(() => store.Peek(requests, T0));
+            await Assert.ThrowsAnyAsync<ArgumentException>(async () => await store.ReserveAsync(requests, T0, TestContext.Current.CancellationToken));
+            await Assert.ThrowsAnyAsync<ArgumentException>(async () => await store.PeekAsync(requests, T0, TestContext.Current.CancellationToken));
+        }
+
+        // Nothing was charged by the refused calls (the valid first request of a refused list included).
+        var result = store.Reserve([Fixed("ok", 5, 5, Minute)], T0);
+        Assert.True(result.Admitted);
+    }
+
+    [Fact]
+    public async Task Arguments_CancelledToken_CancelsBeforeAnythingIsCounted()
+    {
+        SkipIfKnownBug();
+        var store = NewStore();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await store.ReserveAsync([Fixed("c", 1, 1, Minute)], T0, cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await store.PeekAsync([Fixed("c", 1, 1, Minute)], T0, cancelled.Token));
+
+        Assert.True(store.Reserve([Fixed("c", 1, 1, Minute)], T0).Admitted);
+    }
 }
