@@ -21,12 +21,33 @@ public sealed class ApprovalsPageTests(Chromium chromium) : IClassFixture<Chromi
     {
         var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = gateway.Root.ToString(), ViewportSize = new ViewportSize { Width = 1100, Height = 900 } });
         var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(60_000);
+        page.SetDefaultNavigationTimeout(60_000);
         await page.GotoAsync("/approvals");
         Assert.EndsWith("/approvals/login", page.Url, StringComparison.Ordinal);
         await page.FillAsync("input[name=token]", token);
         await page.ClickAsync("button[type=submit]");
         await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
         return (context, page);
+    }
+
+    /// <summary>
+    /// The page a vote lands on: the list with its notice after the redirect, or a refusal; its text, with the URL
+    /// and body when neither appears (so a failure says what the browser saw).
+    /// </summary>
+    private static async Task<string> OutcomeAsync(IPage page)
+    {
+        var outcome = page.Locator("p.notice, [role=alert]");
+        try
+        {
+            await outcome.First.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"no outcome after the vote; at {page.Url}: {await page.InnerTextAsync("body")}");
+        }
+
+        return await outcome.First.InnerTextAsync();
     }
 
     /// <summary>A valid antiforgery token for the signed-in person, read from a form the page serves them.</summary>
@@ -75,8 +96,7 @@ public sealed class ApprovalsPageTests(Chromium chromium) : IClassFixture<Chromi
 
         await request.Locator("input[name=comment]").FillAsync("invoice 4711 checked");
         await request.Locator("button[value=approve]").ClickAsync();
-        await page.WaitForURLAsync("**/approvals?notice=**");
-        Assert.Contains("Approved: transfer_funds for alice", await page.InnerTextAsync("p.notice"), StringComparison.Ordinal);
+        Assert.Contains("Approved: transfer_funds for alice", await OutcomeAsync(page), StringComparison.Ordinal);
         Assert.Equal(0, await page.Locator($"section[data-request-id='{id}']").CountAsync());
 
         var retried = await agent.CallToolAsync("transfer_funds", Transfer(12500), cancellationToken: Ct);
@@ -177,7 +197,7 @@ public sealed class ApprovalsPageTests(Chromium chromium) : IClassFixture<Chromi
             var result = await held.WaitAsync(TimeSpan.FromSeconds(60), Ct);
             delays.Add(Stopwatch.GetElapsedTime(clicked).TotalMilliseconds);
             Assert.Equal($"transferred {amount} to acct-9", Gateway.Text(result));
-            await page.WaitForURLAsync("**/approvals?notice=**");
+            Assert.Contains("Approved: transfer_funds", await OutcomeAsync(page), StringComparison.Ordinal);
         }
 
         delays.Sort();
