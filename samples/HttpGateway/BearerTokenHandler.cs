@@ -29,16 +29,24 @@ public sealed class BearerTokenHandler(
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        string token;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            token = header["Bearer ".Length..].Trim();
+        }
+        else if (Request.Path.StartsWithSegments("/approvals") && Request.Cookies.TryGetValue(ApprovalsPage.Cookie, out var cookie))
+        {
+            // The approvals page signs a person in with the same token, kept in an HttpOnly, SameSite=Strict cookie
+            // scoped to /approvals (never accepted by the MCP endpoint). Its forms also carry an antiforgery token.
+            token = cookie;
+        }
+        else
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var token = header["Bearer ".Length..].Trim();
-        var grant = token.Length == 0 || token.Contains(':', StringComparison.Ordinal)
-            ? null
-            : configuration.GetSection($"Gateway:Tokens:{token}").Get<TokenGrant>();
-        if (grant is null || string.IsNullOrEmpty(grant.Id))
+        var grant = Lookup(configuration, token);
+        if (grant is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("unknown bearer token"));
         }
@@ -53,6 +61,15 @@ public sealed class BearerTokenHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
 
+    /// <summary>The grant a token stands for, or <see langword="null"/> for an unknown token.</summary>
+    public static TokenGrant? Lookup(IConfiguration configuration, string token)
+    {
+        var grant = token.Length == 0 || token.Contains(':', StringComparison.Ordinal)
+            ? null
+            : configuration.GetSection($"Gateway:Tokens:{token}").Get<TokenGrant>();
+        return grant is null || string.IsNullOrEmpty(grant.Id) ? null : grant;
+    }
+
     /// <summary>
     /// 401 with <c>WWW-Authenticate: Bearer</c> (RFC 6750) and a line of text saying what is wrong: MCP clients show
     /// the body in their error (the TypeScript SDK's reads "Error POSTing to endpoint: BODY"), and an empty body
@@ -60,6 +77,13 @@ public sealed class BearerTokenHandler(
     /// </summary>
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Request.Path.StartsWithSegments("/approvals") && HttpMethods.IsGet(Request.Method))
+        {
+            // A person at a browser: the sign-in form, not a bare 401.
+            Response.Redirect("/approvals/login");
+            return;
+        }
+
         var result = await HandleAuthenticateOnceSafeAsync();
         var missing = result.None;
         Response.StatusCode = StatusCodes.Status401Unauthorized;

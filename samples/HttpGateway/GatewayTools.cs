@@ -19,6 +19,9 @@ public sealed class GatewayTools
     [McpServerTool(Name = "export_report"), Description("Exports a report (analysts only, with a person's approval).")]
     public static string ExportReport(string name) => $"report '{name}' exported";
 
+    [McpServerTool(Name = "transfer_funds"), Description("Transfers an amount (in cents) to an account; an approver must approve each transfer.")]
+    public static string TransferFunds(string to, long amount, string? memo = null) => $"transferred {amount} to {to}";
+
     [McpServerTool(Name = "internal_stats"), Description("Internal statistics. Hidden by the sample policy.")]
     public static string InternalStats() => "requests: 42";
 }

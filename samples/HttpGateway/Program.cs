@@ -13,6 +13,12 @@ builder.Services
     .AddAuthentication(BearerTokenHandler.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
 builder.Services.AddAuthorization();
+builder.Services.AddAntiforgery(o =>
+{
+    o.Cookie.Name = "pe_csrf";
+    o.Cookie.Path = "/approvals";
+    o.Cookie.SameSite = SameSiteMode.Strict;
+});
 
 // Counters and approvals shared between gateway instances: with Gateway:Redis set (a StackExchange.Redis
 // configuration string such as "127.0.0.1:6379"), every instance pointing at that Redis shares each grant's limits
@@ -25,6 +31,16 @@ if (builder.Configuration["Gateway:Redis"] is { Length: > 0 } redis)
     var counters = RedisCounterStore.Connect(redis, new RedisCounterStoreOptions { Timeout = timeout });
     builder.Services.AddSingleton<ICounterStore>(counters);
     builder.Services.AddSingleton<IApprovalStore>(new RedisApprovalStore(counters.Connection));
+}
+
+// Gateway:ApprovalWebhook:Url and :Secret: every approval transition is POSTed there, HMAC-signed (docs/approvals.md).
+if (builder.Configuration["Gateway:ApprovalWebhook:Url"] is { Length: > 0 } webhook)
+{
+    builder.Services.AddApprovalWebhook(o =>
+    {
+        o.Endpoint = new Uri(webhook);
+        o.Secret = builder.Configuration["Gateway:ApprovalWebhook:Secret"];
+    });
 }
 
 builder.Services.AddPolicyEngine(builder.Configuration.GetSection("PolicyEngine"), options =>
@@ -51,4 +67,7 @@ var app = builder.Build();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapMcp(builder.Configuration["Gateway:Path"] ?? "/mcp").RequireAuthorization();
+
+// The approvals page (see ApprovalsPage.cs and docs/approvals.md): approvers sign in with their token at /approvals/login.
+app.MapApprovalsPage();
 app.Run();

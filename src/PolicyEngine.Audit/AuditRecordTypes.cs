@@ -21,6 +21,13 @@ public static class AuditRecordTypes
     /// <summary><c>approval</c>: <c>identity</c>, <c>tool</c>, <c>outcome</c>, <c>approval_id</c>, <c>rule</c>, <c>reason</c>, <c>policy_version</c>.</summary>
     public const string Approval = "approval";
 
+    /// <summary>
+    /// <c>approval_queue</c>: a transition of a queued approval request: <c>identity</c> (the caller), <c>tool</c>,
+    /// <c>event</c> (<c>requested</c>, <c>voted</c>, <c>approved</c>, <c>denied</c>, <c>expired</c>, <c>refused</c>,
+    /// <c>consumed</c>), <c>request_id</c>, and when they apply <c>approver</c>, <c>comment</c>, <c>outcome</c>.
+    /// </summary>
+    public const string ApprovalQueue = "approval_queue";
+
     /// <summary><c>policy</c>: <c>role</c> (enforced or shadow), <c>source</c>, <c>outcome</c>, <c>policy_version</c>, <c>problems</c>.</summary>
     public const string Policy = "policy";
 

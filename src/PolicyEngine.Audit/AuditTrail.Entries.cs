@@ -61,6 +61,39 @@ public sealed partial class AuditTrail
                 .String("policy_version", request.PolicyVersion);
     }
 
+    private sealed class QueueEntry(ApprovalEvent change) : Entry(change.At, AuditRecordTypes.ApprovalQueue)
+    {
+        public override void WriteFields(AuditRecordBuilder record)
+        {
+            record.String("identity", change.IdentityId).String("tool", change.Tool)
+                .String("event", change.Kind switch
+                {
+                    ApprovalEventKind.Requested => "requested",
+                    ApprovalEventKind.Voted => "voted",
+                    ApprovalEventKind.Approved => "approved",
+                    ApprovalEventKind.Denied => "denied",
+                    ApprovalEventKind.Expired => "expired",
+                    ApprovalEventKind.Refused => "refused",
+                    _ => "consumed",
+                })
+                .String("request_id", change.RequestId);
+            if (change.ApproverId is not null)
+            {
+                record.String("approver", change.ApproverId);
+            }
+
+            if (change.Comment is not null)
+            {
+                record.String("comment", change.Comment);
+            }
+
+            if (change.Outcome is { } outcome)
+            {
+                record.String("outcome", outcome.ToString());
+            }
+        }
+    }
+
     private sealed class PolicyEntry(DateTimeOffset time, string role, string source, string outcome, string? version, int problems) : Entry(time, AuditRecordTypes.Policy)
     {
         public override void WriteFields(AuditRecordBuilder record)

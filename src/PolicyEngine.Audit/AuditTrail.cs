@@ -107,15 +107,21 @@ public sealed partial class AuditTrail : IAsyncDisposable, IDisposable
     /// <summary>The last write error, if a write has failed.</summary>
     public Exception? LastError => Volatile.Read(ref _lastError);
 
-    /// <summary>Records every decision <paramref name="evaluator"/> makes, until the returned object is disposed.</summary>
+    /// <summary>Records every decision and approval-queue transition of <paramref name="evaluator"/>, until the returned object is disposed.</summary>
     /// <param name="evaluator">The evaluator to listen to.</param>
     /// <returns>Disposing it stops recording.</returns>
     public IDisposable Attach(PolicyEvaluator evaluator)
     {
         ArgumentNullException.ThrowIfNull(evaluator);
         EventHandler<DecisionEvent> handler = (_, e) => Record(e);
+        EventHandler<ApprovalEvent> approvals = (_, e) => Record(e);
         evaluator.DecisionMade += handler;
-        return new Subscription(() => evaluator.DecisionMade -= handler);
+        evaluator.ApprovalChanged += approvals;
+        return new Subscription(() =>
+        {
+            evaluator.DecisionMade -= handler;
+            evaluator.ApprovalChanged -= approvals;
+        });
     }
 
     /// <summary>
@@ -138,6 +144,14 @@ public sealed partial class AuditTrail : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(decision);
         Enqueue(new DecisionEntry(decision));
+    }
+
+    /// <summary>Queues an <c>approval_queue</c> record: one transition of a queued approval request.</summary>
+    /// <param name="change">The transition.</param>
+    public void Record(ApprovalEvent change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        Enqueue(new QueueEntry(change));
     }
 
     /// <summary>Queues a <c>shadow</c> record.</summary>

@@ -28,6 +28,7 @@ internal static class CommandLine
         new InitCommand(),
         new LintCommand(),
         new AuditCommand(),
+        new ApprovalsCommand(),
         new HelpCommand(),
     ];
 

@@ -44,8 +44,11 @@ try
             ToolExists = (context, ct) => upstreamTools.ContainsAsync(context.Params!.Name, ct),
             AuditPath = options.Audit,
             ShadowPolicyPath = options.Shadow,
+            ApprovalWait = options.ApprovalWait,
+            ApprovalHoldTimeout = options.ApprovalHold,
         },
-        loggerFactory.CreateLogger<PolicyGuard>());
+        loggerFactory.CreateLogger<PolicyGuard>(),
+        approvalStore: options.Approvals is { } approvalsPath ? new PolicyEngine.Sqlite.SqliteApprovalStore(approvalsPath) : null);
 }
 catch (PolicyGuardException ex)
 {

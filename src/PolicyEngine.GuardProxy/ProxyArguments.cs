@@ -18,9 +18,18 @@ internal sealed record ProxyArguments(string Policy, string Format, string? Iden
     /// <summary>The shadow candidate policy (<c>--shadow</c>, same format as the policy), if any.</summary>
     public string? Shadow { get; init; }
 
+    /// <summary>The SQLite file of the approval queue (<c>--approvals</c>), shared with <c>policyengine approvals</c>; in memory when unset.</summary>
+    public string? Approvals { get; init; }
+
+    /// <summary>How a call that needs approval waits when its rule says nothing (<c>--approval-wait</c>).</summary>
+    public ApprovalWaitMode ApprovalWait { get; init; } = ApprovalWaitMode.Auto;
+
+    /// <summary>How long a held call waits for approvers (<c>--approval-hold</c>, in seconds).</summary>
+    public TimeSpan ApprovalHold { get; init; } = TimeSpan.FromMinutes(2);
+
     public const string Name = "policyengine-proxy";
 
-    public const string Usage = $"usage: {Name} --policy FILE [--format json|intercept] [--identity ID] [--audit FILE] [--shadow FILE] -- COMMAND [ARGS...]";
+    public const string Usage = $"usage: {Name} --policy FILE [--format json|intercept] [--identity ID] [--audit FILE] [--shadow FILE] [--approvals FILE] [--approval-wait auto|return|hold|elicit] [--approval-hold SECONDS] -- COMMAND [ARGS...]";
 
     /// <summary>The tool's version (the package version).</summary>
     public static string Version { get; } =
@@ -51,6 +60,31 @@ internal sealed record ProxyArguments(string Policy, string Format, string? Iden
             Description = "A candidate policy (same format) evaluated beside the enforced one on every call, never changing the outcome; disagreements are logged and audited",
             HelpName = "FILE",
         };
+        var approvals = new Option<string?>("--approvals")
+        {
+            Description = "Keep the approval queue in this SQLite file, where 'policyengine approvals list|approve|deny --store FILE' reads it (default: in memory, so only elicitation can approve)",
+            HelpName = "FILE",
+        };
+        var approvalWait = new Option<string>("--approval-wait")
+        {
+            Description = "How a call that needs approval waits when its rule sets no \"wait\": auto (elicitation without approvers, return with them), return (answer at once with the request id), hold (keep the call open with progress notifications), elicit (ask the calling user; never for a rule with approvers)",
+            HelpName = "auto|return|hold|elicit",
+            DefaultValueFactory = _ => "auto",
+        };
+        approvalWait.AcceptOnlyFromAmong("auto", "return", "hold", "elicit");
+        var approvalHold = new Option<int>("--approval-hold")
+        {
+            Description = "How long a held call waits for approvers, in seconds (default 120)",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => 120,
+        };
+        approvalHold.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 3600)
+            {
+                result.AddError("--approval-hold must be between 1 and 3600 seconds");
+            }
+        });
         var listNeverAllowed = new Option<bool>("--list-never-allowed")
         {
             Description = "Also list, in tools/list, the tools the policy never allows this identity (default: left out; calling one still gets its denial)",
@@ -74,6 +108,9 @@ internal sealed record ProxyArguments(string Policy, string Format, string? Iden
             identity,
             audit,
             shadow,
+            approvals,
+            approvalWait,
+            approvalHold,
             listNeverAllowed,
             command,
         };
@@ -120,6 +157,15 @@ internal sealed record ProxyArguments(string Policy, string Format, string? Iden
         {
             Audit = parsed.GetValue(audit),
             Shadow = parsed.GetValue(shadow),
+            Approvals = parsed.GetValue(approvals),
+            ApprovalWait = parsed.GetValue(approvalWait) switch
+            {
+                "return" => ApprovalWaitMode.Return,
+                "hold" => ApprovalWaitMode.Hold,
+                "elicit" => ApprovalWaitMode.Elicit,
+                _ => ApprovalWaitMode.Auto,
+            },
+            ApprovalHold = TimeSpan.FromSeconds(parsed.GetValue(approvalHold)),
         };
     }
 

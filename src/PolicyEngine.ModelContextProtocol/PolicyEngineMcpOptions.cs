@@ -70,6 +70,23 @@ public sealed class PolicyEngineMcpOptions
     /// </summary>
     public TimeSpan ElicitationTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How a call that needs approval waits when its rule sets no <c>wait</c> (default <see cref="ApprovalWaitMode.Auto"/>:
+    /// elicitation for a rule without <c>approvers</c>, otherwise <see cref="ApprovalWaitMode.Return"/>). A rule with
+    /// <c>approvers</c> never uses elicitation, whatever this says: the caller never approves its own call. See
+    /// docs/approvals.md.
+    /// </summary>
+    public ApprovalWaitMode ApprovalWait { get; set; } = ApprovalWaitMode.Auto;
+
+    /// <summary>
+    /// How long a call in <see cref="ApprovalWaitMode.Hold"/> mode is held open waiting for approvers (default 2 minutes);
+    /// when it runs out the agent is told the request id, as in <see cref="ApprovalWaitMode.Return"/> mode.
+    /// </summary>
+    public TimeSpan ApprovalHoldTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often a held call sends an MCP progress notification while it waits (default 5 s; only when the client sent a progress token).</summary>
+    public TimeSpan ApprovalProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Whether to watch <see cref="PolicyPath"/> and reload it when it changes (default true).</summary>
     public bool ReloadOnChange { get; set; } = true;
 

@@ -58,6 +58,21 @@ public sealed class PolicyEngineMcpOptionsValidator : IValidateOptions<PolicyEng
             problems.Add($"ElicitationTimeout must be positive (it is {options.ElicitationTimeout})");
         }
 
+        if (!Enum.IsDefined(options.ApprovalWait))
+        {
+            problems.Add($"ApprovalWait '{options.ApprovalWait}' is unknown: use Auto, Return, Hold or Elicit");
+        }
+
+        if (options.ApprovalHoldTimeout <= TimeSpan.Zero || options.ApprovalHoldTimeout > TimeSpan.FromHours(1))
+        {
+            problems.Add($"ApprovalHoldTimeout must be positive and at most an hour (it is {options.ApprovalHoldTimeout})");
+        }
+
+        if (options.ApprovalProgressInterval <= TimeSpan.Zero)
+        {
+            problems.Add($"ApprovalProgressInterval must be positive (it is {options.ApprovalProgressInterval})");
+        }
+
         if (options.ReloadDebounce < TimeSpan.Zero)
         {
             problems.Add($"ReloadDebounce must not be negative (it is {options.ReloadDebounce})");

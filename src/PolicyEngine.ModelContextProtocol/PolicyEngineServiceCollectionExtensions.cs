@@ -18,7 +18,8 @@ public static class PolicyEngineServiceCollectionExtensions
     /// stops the host before it serves anything. A relative <see cref="PolicyEngineMcpOptions.PolicyPath"/> is
     /// resolved against the host's content root. The guard uses the registered <see cref="ICounterStore"/>,
     /// <see cref="IApprovalStore"/> and <see cref="TimeProvider"/> when there are any (register a Redis store to
-    /// share limits between processes), and in-memory stores and the system clock otherwise.
+    /// share limits between processes), and in-memory stores and the system clock otherwise; every registered
+    /// <see cref="IApprovalNotifier"/> (see <see cref="AddApprovalWebhook"/>) hears every approval transition.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options.</param>
@@ -47,12 +48,23 @@ public static class PolicyEngineServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PolicyEngineMcpOptions>, PolicyEngineMcpOptionsValidator>());
         builder.ValidateOnStart();
 
-        services.TryAddSingleton(sp => new PolicyGuard(
-            sp.GetRequiredService<IOptions<PolicyEngineMcpOptions>>().Value,
-            sp.GetService<ILogger<PolicyGuard>>(),
-            sp.GetService<ICounterStore>(),
-            sp.GetService<IApprovalStore>(),
-            sp.GetService<TimeProvider>()));
+        services.TryAddSingleton(sp =>
+        {
+            var guard = new PolicyGuard(
+                sp.GetRequiredService<IOptions<PolicyEngineMcpOptions>>().Value,
+                sp.GetService<ILogger<PolicyGuard>>(),
+                sp.GetService<ICounterStore>(),
+                sp.GetService<IApprovalStore>(),
+                sp.GetService<TimeProvider>());
+
+            // Every registered notifier (such as the approval webhook) hears every approval transition.
+            foreach (var notifier in sp.GetServices<IApprovalNotifier>())
+            {
+                guard.Evaluator.ApprovalChanged += (_, change) => notifier.Notify(change);
+            }
+
+            return guard;
+        });
         services.TryAddSingleton(sp => sp.GetRequiredService<PolicyGuard>().Evaluator);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PolicyGuardStartup>());
         return services;
@@ -74,6 +86,23 @@ public static class PolicyEngineServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<PolicyEngineMcpOptions>().Bind(configuration);
         return services.AddPolicyEngine(configure);
+    }
+
+    /// <summary>
+    /// Registers a <see cref="WebhookApprovalNotifier"/>: every approval transition is POSTed, HMAC-signed, to the
+    /// configured URL, retried with backoff, without ever holding up a decision.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Sets the endpoint and secret.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    public static IServiceCollection AddApprovalWebhook(this IServiceCollection services, Action<WebhookApprovalNotifierOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new WebhookApprovalNotifierOptions();
+        configure(options);
+        services.AddSingleton<IApprovalNotifier>(sp => new WebhookApprovalNotifier(options, logger: sp.GetService<ILogger<WebhookApprovalNotifier>>()));
+        return services;
     }
 
     private static string? UnderContentRoot(string? path, string root) =>

@@ -33,6 +33,10 @@ public sealed partial class PolicyGuard : IDisposable
     private readonly PolicyIdentity _defaultIdentity;
     private readonly Func<ClaimsPrincipal?, IServiceProvider?, PolicyIdentity>? _mapIdentity;
     private readonly TimeSpan _elicitationTimeout;
+    private readonly ApprovalWaitMode _approvalWait;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _approvalHold;
+    private readonly TimeSpan _approvalProgress;
     private readonly TimeSpan _debounce;
     private readonly int _maxArgumentsBytes;
     private readonly Func<RequestContext<CallToolRequestParams>, CancellationToken, ValueTask<bool>>? _toolExists;
@@ -69,6 +73,10 @@ public sealed partial class PolicyGuard : IDisposable
         }
 
         _elicitationTimeout = options.ElicitationTimeout;
+        _approvalWait = options.ApprovalWait;
+        _clock = timeProvider ?? TimeProvider.System;
+        _approvalHold = options.ApprovalHoldTimeout;
+        _approvalProgress = options.ApprovalProgressInterval;
         _debounce = options.ReloadDebounce;
         _hideNeverAllowed = options.HideNeverAllowedTools;
         _maxArgumentsBytes = options.MaxArgumentsBytes;
@@ -260,12 +268,21 @@ public sealed partial class PolicyGuard : IDisposable
         if (decision.Kind == DecisionKind.NeedsApproval)
         {
             var approval = decision.Approval!;
-            if (await AskForApprovalAsync(context.Server, tool, args, approval, cancellationToken).ConfigureAwait(false) is { } refusal)
+            if (WaitModeFor(approval) == ApprovalWaitMode.Elicit)
             {
-                return refusal;
+                if (await AskForApprovalAsync(context.Server, tool, args, approval, cancellationToken).ConfigureAwait(false) is { } refusal)
+                {
+                    return refusal;
+                }
+
+                await ApproveAsync(approval, cancellationToken).ConfigureAwait(false);
+            }
+            else if (await QueueForApprovalAsync(context, tool, args, decision, cancellationToken).ConfigureAwait(false) is { } answer)
+            {
+                // Returned at once with the request id, denied by an approver, or still pending when the hold ran out.
+                return answer;
             }
 
-            await ApproveAsync(approval, cancellationToken).ConfigureAwait(false);
             call = await EvaluateAsync(identity, tool, args, cancellationToken).ConfigureAwait(false);
             decision = call.Decision;
             if (IsHidden(decision))

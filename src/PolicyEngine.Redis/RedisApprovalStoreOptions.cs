@@ -9,12 +9,6 @@ public sealed class RedisApprovalStoreOptions
     /// <summary>The most one store call may take (default 1 second); see <see cref="RedisCounterStoreOptions.Timeout"/>.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// The clock that turns an approval's absolute expiry into a time to live on the server (default the system clock);
-    /// give the evaluator's clock here.
-    /// </summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
-
     /// <summary>The Redis database number (default -1: the connection's default database).</summary>
     public int Database { get; set; } = -1;
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
 using PolicyEngine.Documents;
@@ -22,6 +23,13 @@ internal static class DocumentGen
     private static readonly string[] Regexes = ["^a", "b+$", "[0-9]{3}", "(x|y)z", "", ".*", "\\d+", "^(?:[a-z]+)$", "é|😀"];
 
     private static readonly string[] Directories = ["/", "/workspace", "/tmp/x/", "/a/./b/../c", "C:\\data", "\\\\server\\share"];
+
+    private static readonly string[] ApproverPredicates =
+    [
+        "{\"path\":\"identity.roles\",\"op\":\"contains\",\"value\":\"finance\"}",
+        "{\"path\":\"identity.id\",\"op\":\"in\",\"value\":[\"ann\",\"ben\"]}",
+        "{\"any\":[{\"path\":\"identity.roles\",\"op\":\"contains\",\"value\":\"security\"},{\"path\":\"identity.id\",\"op\":\"eq\",\"value\":\"root\"}]}",
+    ];
 
     private static readonly string[] Durations = ["1s", "30s", "90s", "5m", "15m", "2h", "1d", "3650d"];
 
@@ -118,10 +126,20 @@ internal static class DocumentGen
         var predicate = Predicate(v2, 0);
         var predicates = ListOf(predicate, 0, 3);
         var limits = ListOf(Limit(v2), 0, 3);
-        var approval = Obj(
-            ("reason", Always(Gen.Elements("Needs a human", "r", "é 😀").Select(Str))),
-            ("when", Optional(predicates)),
-            ("ttl", Optional(Gen.Elements(Durations).Select(Str))));
+        // Approvers read the approver's identity only; "wait": "elicit" goes only with a rule that names none.
+        var approvers = ListOf(Gen.Elements(ApproverPredicates), 1, 2);
+        var preview = ListOf(Gen.Elements("\"args.a\"", "\"args.b.c\"", "\"args.amount\""), 0, 1);
+        var approval = from named in Gen.Elements(false, true)
+                       from rule in Obj(
+                           ("reason", Always(Gen.Elements("Needs a human", "r", "é 😀").Select(Str))),
+                           ("when", Optional(predicates)),
+                           ("ttl", Optional(Gen.Elements(Durations).Select(Str))),
+                           ("approvers", named ? Always(approvers) : Gen.Constant<string?>(null)),
+                           ("min_approvers", named ? Optional(Gen.Choose(1, 3).Select(n => n.ToString(CultureInfo.InvariantCulture))) : Gen.Constant<string?>(null)),
+                           ("on_pending", Optional(Gen.Elements("Wait for finance", "⏳").Select(Str))),
+                           ("preview", Optional(preview)),
+                           ("wait", Optional(Gen.Elements(named ? ["return", "hold"] : new[] { "return", "hold", "elicit" }).Select(Str))))
+                       select rule;
 
         var allTools = v2
             ? Obj(("require", Optional(predicates)), ("deny_if", Optional(predicates)), ("approval", Optional(approval, 3, 1)), ("limits", Optional(limits)))

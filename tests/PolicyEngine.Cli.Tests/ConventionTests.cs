@@ -8,7 +8,7 @@ namespace PolicyEngine.Cli.Tests;
 /// </summary>
 public class ConventionTests
 {
-    private static readonly string[] CommandNames = ["validate", "eval", "explain", "migrate", "import", "test", "diff", "init", "lint", "audit"];
+    private static readonly string[] CommandNames = ["validate", "eval", "explain", "migrate", "import", "test", "diff", "init", "lint", "audit", "approvals"];
 
     public static TheoryData<string> Commands() => new(CommandNames);
 
@@ -54,6 +54,7 @@ public class ConventionTests
     [InlineData("lint", "/nonexistent/p.json")]
     [InlineData("audit", "verify", "/nonexistent/audit.jsonl")]
     [InlineData("init", "--from-tools", "/nonexistent/tools.json")]
+    [InlineData("approvals", "list", "--store", "/nonexistent/approvals.db")]
     public async Task EveryCommand_UnreadableInput_ExitsTwoNamingTheFile(params string[] args)
     {
         var (code, stdout, stderr) = await CliRunner.RunAsync("", args);

@@ -4,14 +4,31 @@ using PolicyEngine.Stores.Tests;
 
 namespace PolicyEngine.Redis.Tests;
 
-public sealed class RedisApprovalStoreTests
+public sealed class RedisApprovalStoreTests : PolicyEngine.Tests.Approvals.ApprovalQueueContractTests
 {
+    private readonly Dictionary<IApprovalQueue, string> _prefixes = [];
+
+    protected override IApprovalQueue CreateStore()
+    {
+        var prefix = StoreTestEnvironment.UniquePrefix();
+        var store = new RedisApprovalStore(StoreTestEnvironment.Redis, new RedisApprovalStoreOptions { KeyPrefix = prefix, Timeout = StoreTestEnvironment.RedisTimeout });
+        _prefixes[store] = prefix;
+        return store;
+    }
+
+    /// <summary>A new connection and store over the same keys: what a restarted host sees.</summary>
+    protected override IApprovalQueue? Reopen(IApprovalQueue store)
+    {
+        var connection = StoreTestEnvironment.ConnectRedis();
+        return new RedisApprovalStore(connection, new RedisApprovalStoreOptions { KeyPrefix = _prefixes[store], Timeout = StoreTestEnvironment.RedisTimeout });
+    }
+
     private static (RedisApprovalStore Store, FakeTimeProvider Time) NewStore()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         // The async calls are bounded by the store's timeout (1 s by default): these tests are not about faults, so
         // they get the same CI headroom as the counter store tests.
-        return (new RedisApprovalStore(StoreTestEnvironment.Redis, new RedisApprovalStoreOptions { KeyPrefix = StoreTestEnvironment.UniquePrefix(), TimeProvider = time, Timeout = StoreTestEnvironment.RedisTimeout }), time);
+        return (new RedisApprovalStore(StoreTestEnvironment.Redis, new RedisApprovalStoreOptions { KeyPrefix = StoreTestEnvironment.UniquePrefix(), Timeout = StoreTestEnvironment.RedisTimeout }), time);
     }
 
     [Fact]
@@ -19,7 +36,7 @@ public sealed class RedisApprovalStoreTests
     {
         var (store, time) = NewStore();
         var expires = time.GetUtcNow().AddMinutes(15);
-        store.Grant("call-1", expires);
+        store.Approve("call-1", time.GetUtcNow(), expires);
         Assert.True(store.TryConsume("call-1", time.GetUtcNow(), out var seen));
         Assert.Equal(expires.ToUnixTimeMilliseconds(), seen.ToUnixTimeMilliseconds());
         Assert.False(store.TryConsume("call-1", time.GetUtcNow(), out _));
@@ -31,10 +48,10 @@ public sealed class RedisApprovalStoreTests
     {
         var (store, time) = NewStore();
         var expires = time.GetUtcNow().AddMinutes(15);
-        await store.GrantAsync("call", expires, TestContext.Current.CancellationToken);
+        await store.ApproveAsync("call", time.GetUtcNow(), expires, TestContext.Current.CancellationToken);
         var (consumed, _) = await store.TryConsumeAsync("call", expires, TestContext.Current.CancellationToken);
         Assert.False(consumed);
-        store.Grant("past", time.GetUtcNow().AddSeconds(-1));
+        store.Approve("past", time.GetUtcNow(), time.GetUtcNow().AddSeconds(-1));
         Assert.False(store.TryConsume("past", time.GetUtcNow(), out _));
     }
 
@@ -44,7 +61,7 @@ public sealed class RedisApprovalStoreTests
         var (store, time) = NewStore();
         using var otherConnection = StoreTestEnvironment.ConnectRedis();
         var other = new RedisApprovalStore(otherConnection, new RedisApprovalStoreOptions { KeyPrefix = "unused:", Timeout = StoreTestEnvironment.RedisTimeout });
-        store.Grant("\uD800 hostile {id}\n", time.GetUtcNow().AddMinutes(1));
+        store.Approve("\uD800 hostile {id}\n", time.GetUtcNow(), time.GetUtcNow().AddMinutes(1));
         var results = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => store.TryConsumeAsync("\uD800 hostile {id}\n", time.GetUtcNow()).AsTask()));
         Assert.Equal(1, results.Count(r => r.Consumed));
         Assert.False(other.TryConsume("\uD800 hostile {id}\n", time.GetUtcNow(), out _));

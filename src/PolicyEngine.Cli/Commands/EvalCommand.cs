@@ -43,7 +43,7 @@ internal sealed class EvalCommand : ICliCommand
         // Intercept's texts for a hidden tool and a default deny name the tool; the evaluator's prebuilt ones do not.
         var intercept = format == "intercept";
         var clock = new VirtualClock();
-        var evaluator = new PolicyEvaluator(Policy.Compile(document), new InMemoryCounterStore(), new InMemoryApprovalStore(clock), clock);
+        var evaluator = new PolicyEvaluator(Policy.Compile(document), new InMemoryCounterStore(), new InMemoryApprovalStore(), clock);
         var input = inputPath is not null ? OpenInput(inputPath) : cli.Stdin;
         try
         {

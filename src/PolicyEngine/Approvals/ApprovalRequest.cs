@@ -6,8 +6,9 @@ namespace PolicyEngine;
 /// </summary>
 public sealed class ApprovalRequest
 {
-    internal ApprovalRequest(string id, string identityId, string tool, string reason, string rule, TimeSpan timeToLive, string policyVersion)
+    internal ApprovalRequest(string id, string identityId, string tool, string reason, string rule, TimeSpan timeToLive, string policyVersion, Compilation.CompiledApproval? compiled = null)
     {
+        Compiled = compiled;
         Id = id;
         IdentityId = identityId;
         Tool = tool;
@@ -37,4 +38,19 @@ public sealed class ApprovalRequest
 
     /// <summary>The version of the policy that asked for approval; an approval does not survive a policy change.</summary>
     public string PolicyVersion { get; }
+
+    /// <summary>How the caller should wait (the rule's <c>wait</c>; <see cref="ApprovalWaitMode.Auto"/> leaves it to the host).</summary>
+    public ApprovalWaitMode Wait => Compiled?.Wait ?? ApprovalWaitMode.Auto;
+
+    /// <summary>
+    /// Whether the rule names <c>approvers</c>: then only they approve, through an <see cref="IApprovalQueue"/>, and
+    /// never the caller (no elicitation).
+    /// </summary>
+    public bool HasApprovers => Compiled?.Approvers is not null;
+
+    /// <summary>What the agent is told while the call waits (the rule's <c>on_pending</c>), or <see langword="null"/>.</summary>
+    public string? OnPending => Compiled?.OnPending;
+
+    /// <summary>The compiled rule (preview paths, approvers, distinct approvers needed).</summary>
+    internal Compilation.CompiledApproval? Compiled { get; }
 }

@@ -37,7 +37,17 @@ public sealed partial class Policy
                 when.Add(CompilePredicate(predicate));
             }
 
-            approval = new CompiledApproval([.. when], rule.Reason, rule.TimeToLive, pointer + "/approval");
+            CompiledPredicate[]? approvers = null;
+            if (rule.Approvers is { } approverPredicates)
+            {
+                approvers = new CompiledPredicate[approverPredicates.Count];
+                for (var i = 0; i < approvers.Length; i++)
+                {
+                    approvers[i] = CompilePredicate(approverPredicates[i]);
+                }
+            }
+
+            approval = new CompiledApproval([.. when], rule.Reason, rule.TimeToLive, pointer + "/approval", approvers, rule);
         }
 
         var limits = new List<CompiledLimit>();

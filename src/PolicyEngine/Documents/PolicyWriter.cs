@@ -99,6 +99,7 @@ internal static class PolicyWriter
                 writer.WriteString("ttl", approval.Ttl);
             }
 
+            WriteApprovers(writer, approval);
             writer.WriteEndObject();
         }
 
@@ -193,5 +194,36 @@ internal static class PolicyWriter
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>The keys that say who approves and how the caller waits (absent ones are not written).</summary>
+    private static void WriteApprovers(Utf8JsonWriter writer, ApprovalRule approval)
+    {
+        WritePredicates(writer, "approvers", approval.Approvers);
+        if (approval.MinApprovers is { } min)
+        {
+            writer.WriteNumber("min_approvers", min);
+        }
+
+        if (approval.OnPending is not null)
+        {
+            writer.WriteString("on_pending", approval.OnPending);
+        }
+
+        if (approval.Preview is { } preview)
+        {
+            writer.WriteStartArray("preview");
+            foreach (var path in preview)
+            {
+                writer.WriteStringValue(path);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (approval.Wait is { } wait)
+        {
+            writer.WriteString("wait", ApprovalRules.WaitName(wait));
+        }
     }
 }

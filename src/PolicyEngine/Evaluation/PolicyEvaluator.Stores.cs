@@ -195,6 +195,7 @@ public sealed partial class PolicyEvaluator
 
             if (plan.Requests is not { } requests)
             {
+                OnApprovalConsumed(consumedApproval, approvalId, identity, tool, now);
                 return new Decision(plan.Rules?.Allow ?? policy.DefaultAllow);
             }
 
@@ -217,6 +218,7 @@ public sealed partial class PolicyEvaluator
                 return RateLimited(policy, plan, result);
             }
 
+            OnApprovalConsumed(consumedApproval, approvalId, identity, tool, now);
             return Admitted(policy, plan, result);
         }
         finally
@@ -242,7 +244,7 @@ public sealed partial class PolicyEvaluator
 
         try
         {
-            _approvals.Grant(id, expiresAt);
+            _approvals.Approve(id, _time.GetUtcNow(), expiresAt);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -293,7 +295,7 @@ public sealed partial class PolicyEvaluator
 
     private static Verdict NeedsApproval(Policy policy, CompiledApproval approval, string id, PolicyIdentity identity, string tool)
     {
-        var request = new ApprovalRequest(id, identity.Id, tool, approval.Reason, approval.Pointer, approval.TimeToLive, policy.Version);
+        var request = new ApprovalRequest(id, identity.Id, tool, approval.Reason, approval.Pointer, approval.TimeToLive, policy.Version, approval);
         return new Verdict(DecisionKind.NeedsApproval, approval.Reason, approval.Pointer, policy.Version, approval: request);
     }
 }

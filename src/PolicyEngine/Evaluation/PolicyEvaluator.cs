@@ -50,7 +50,7 @@ public sealed partial class PolicyEvaluator
         _time = timeProvider ?? TimeProvider.System;
         _counters = counterStore ?? new InMemoryCounterStore();
         _memory = _counters as InMemoryCounterStore;
-        _approvals = approvalStore ?? new InMemoryApprovalStore(_time);
+        _approvals = approvalStore ?? new InMemoryApprovalStore();
         options ??= new PolicyEvaluatorOptions();
         if (options.StoreTimeout <= TimeSpan.Zero && options.StoreTimeout != Timeout.InfiniteTimeSpan)
         {
@@ -305,13 +305,16 @@ public sealed partial class PolicyEvaluator
 
     /// <summary>
     /// Approves the exact call described by <paramref name="request"/>: its next evaluation (same policy version,
-    /// identity, tool and arguments) within the request's time to live proceeds, once.
+    /// identity, tool and arguments) within the request's time to live proceeds, once. This is the host's own approval
+    /// (after elicitation, say): it checks no <c>approvers</c>. Approvals by people go through
+    /// <see cref="ApproveAsync(string, PolicyIdentity, string, CancellationToken)"/>, which does.
     /// </summary>
     /// <param name="request">The request from a <see cref="DecisionKind.NeedsApproval"/> decision.</param>
     public void Approve(ApprovalRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        _approvals.Grant(request.Id, _time.GetUtcNow() + request.TimeToLive);
+        var now = _time.GetUtcNow();
+        _approvals.Approve(request.Id, now, now + request.TimeToLive);
     }
 
     /// <summary>Asynchronous <see cref="Approve(ApprovalRequest)"/>.</summary>
@@ -321,6 +324,7 @@ public sealed partial class PolicyEvaluator
     public ValueTask ApproveAsync(ApprovalRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _approvals.GrantAsync(request.Id, _time.GetUtcNow() + request.TimeToLive, cancellationToken);
+        var now = _time.GetUtcNow();
+        return _approvals.ApproveAsync(request.Id, now, now + request.TimeToLive, cancellationToken);
     }
 }

@@ -141,5 +141,18 @@ internal readonly struct StepRecorder(List<ExplainStep> steps) : IWalkRecorder
         Steps.Add(new ExplainStep(
             approval.Pointer,
             !needed,
-            needed ? $"approval needed: {approval.Reason}" : "approval not needed: a \"when\" predicate does not hold"));
+            needed ? $"approval needed: {approval.Reason}{WhoApproves(approval)}" : "approval not needed: a \"when\" predicate does not hold"));
+
+    /// <summary>Who may approve, for the explanation: the approvers' predicates and how many must agree.</summary>
+    private static string WhoApproves(CompiledApproval approval)
+    {
+        if (approval.Approvers is not { } approvers)
+        {
+            return " (no approvers named: the host or, by elicitation, the caller confirms)";
+        }
+
+        var who = string.Join(" and ", approvers.Select(p => p.Describe()));
+        var count = approval.MinApprovers == 1 ? "one approver" : $"{approval.MinApprovers} distinct approvers";
+        return $" ({count} for whom {who}; never the caller)";
+    }
 }

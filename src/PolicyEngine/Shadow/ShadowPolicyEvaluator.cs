@@ -56,7 +56,7 @@ public sealed class ShadowPolicyEvaluator
         Candidate = new PolicyEvaluator(
             candidate,
             new PrefixedCounterStore(counterStore ?? new InMemoryCounterStore(), CounterPrefix),
-            new InMemoryApprovalStore(_time),
+            new InMemoryApprovalStore(),
             _time);
     }
 

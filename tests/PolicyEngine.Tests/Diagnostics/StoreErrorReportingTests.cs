@@ -170,11 +170,11 @@ public class StoreErrorReportingTests
 
     private sealed class FailingApprovals(Exception failure) : IApprovalStore
     {
-        public void Grant(string requestId, DateTimeOffset expiresAt) => throw failure;
+        public void Approve(string requestId, DateTimeOffset now, DateTimeOffset expiresAt) => throw failure;
 
         public bool TryConsume(string requestId, DateTimeOffset now, out DateTimeOffset expiresAt) => throw failure;
 
-        public ValueTask GrantAsync(string requestId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) => throw failure;
+        public ValueTask ApproveAsync(string requestId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) => throw failure;
 
         public ValueTask<(bool Consumed, DateTimeOffset ExpiresAt)> TryConsumeAsync(string requestId, DateTimeOffset now, CancellationToken cancellationToken = default) => throw failure;
     }

@@ -168,6 +168,103 @@ internal sealed partial class PolicyParser
             ttl = null;
         }
 
-        return reason is null ? null : new ApprovalRule(when, reason, ttl, timeToLive);
+        var approvers = ReadApprovers(fields["approvers"]);
+        var minApprovers = ReadPositiveInteger(fields["min_approvers"], "min_approvers", required: false, "\"approval\"");
+        if (minApprovers > ApprovalRules.MaxApprovers)
+        {
+            ErrorAt("min_approvers", $"\"min_approvers\" may be at most {ApprovalRules.MaxApprovers}");
+            minApprovers = null;
+        }
+
+        if (minApprovers is not null && approvers is null)
+        {
+            ErrorAt("min_approvers", "\"min_approvers\" needs \"approvers\": say who may approve");
+        }
+
+        var onPending = ReadString(fields["on_pending"], "on_pending", required: false, "\"approval\"");
+        var preview = ReadPreview(fields["preview"]);
+        ApprovalWaitMode? wait = null;
+        if (ReadString(fields["wait"], "wait", required: false, "\"approval\"") is { } waitText)
+        {
+            wait = ApprovalRules.ParseWait(waitText);
+            if (wait is null)
+            {
+                ErrorAt("wait", $"\"wait\" must be \"return\", \"hold\" or \"elicit\", not {Quote(waitText)}");
+            }
+            else if (wait == ApprovalWaitMode.Elicit && approvers is not null)
+            {
+                ErrorAt("wait", "\"wait\": \"elicit\" asks the caller itself, and the caller never approves its own call: use \"return\" or \"hold\" with \"approvers\"");
+            }
+        }
+
+        return reason is null ? null : new ApprovalRule(when, reason, ttl, timeToLive, approvers, (int?)minApprovers, onPending, preview, wait);
+    }
+
+    /// <summary>Reads <c>approvers</c>: a non-empty predicate list whose every path starts with <c>identity.</c>.</summary>
+    private IReadOnlyList<PolicyPredicate>? ReadApprovers(JsonElement? element)
+    {
+        if (element is not { } value)
+        {
+            return null;
+        }
+
+        var approvers = ReadPredicateList(value, "approvers");
+        if (approvers is null)
+        {
+            return null;
+        }
+
+        if (approvers.Count == 0)
+        {
+            ErrorAt("approvers", "\"approvers\" must name at least one predicate over the approver's identity, such as {\"path\": \"identity.roles\", \"op\": \"contains\", \"value\": \"security\"}");
+            return null;
+        }
+
+        for (var i = 0; i < approvers.Count; i++)
+        {
+            if (ApprovalRules.FirstNonIdentityPath(approvers[i]) is { } path)
+            {
+                Error(_at.With("approvers") + "/" + i.ToString(CultureInfo.InvariantCulture), $"an approver predicate reads the approver's identity only; {Quote(path)} does not start with \"identity.\"");
+            }
+        }
+
+        return approvers;
+    }
+
+    /// <summary>Reads <c>preview</c>: distinct <c>args.</c> paths.</summary>
+    private List<string>? ReadPreview(JsonElement? element)
+    {
+        if (element is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            ErrorAt("preview", $"\"preview\" must be an array of argument paths such as [\"args.amount\"], not {KindName(value.ValueKind)}");
+            return null;
+        }
+
+        var paths = new List<string>();
+        var index = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            var at = _at.With("preview") + "/" + (index++).ToString(CultureInfo.InvariantCulture);
+            if (item.ValueKind != JsonValueKind.String || item.GetString() is not { } path || !ApprovalRules.IsPreviewPath(path))
+            {
+                Error(at, $"a preview entry must be an argument path such as \"args.amount\" (dot-separated, no empty segment), not {Truncate(item.GetRawText())}");
+                continue;
+            }
+
+            if (paths.Contains(path))
+            {
+                Error(at, $"{Quote(path)} is listed twice in \"preview\"");
+                continue;
+            }
+
+            paths.Add(path);
+        }
+
+        return paths;
     }
 }

@@ -41,7 +41,7 @@ internal sealed partial class PolicyParser
     private static readonly string[] CompositeKeys = ["all", "any", "not", "on_deny"];
     private static readonly string[] LimitKeysV1 = ["counter", "window", "max", "scope"];
     private static readonly string[] LimitKeysV2 = ["counter", "window", "max", "scope", "algorithm", "cost", "cost_from", "on_deny"];
-    private static readonly string[] ApprovalKeys = ["when", "reason", "ttl"];
+    private static readonly string[] ApprovalKeys = ["when", "reason", "ttl", "approvers", "min_approvers", "on_pending", "preview", "wait"];
     private static readonly string[] V2OnlyToolKeys = ["action", "on_deny", "args_schema", "approval", "description"];
     private static readonly string[] V2OnlyLimitKeys = ["algorithm", "cost", "cost_from", "on_deny"];
 
