@@ -39,16 +39,10 @@ public sealed partial class AuditTrail : IAsyncDisposable, IDisposable
     private Exception? _lastError;
     private int _disposed;
 
-    private AuditTrail(AuditOutput output, AuditTrailOptions? options)
+    private AuditTrail(AuditOutput output, AuditTrailOptions options, TimeProvider? timeProvider)
     {
-        options ??= new AuditTrailOptions();
-        if (options.Capacity < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Capacity, "the queue capacity must be at least 1");
-        }
-
         _output = output;
-        _time = options.TimeProvider ?? TimeProvider.System;
+        _time = timeProvider ?? TimeProvider.System;
         _seq = output.LastSeq;
         _prev = output.LastHash;
         _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(options.Capacity)
@@ -66,28 +60,34 @@ public sealed partial class AuditTrail : IAsyncDisposable, IDisposable
     /// and restarts.
     /// </summary>
     /// <param name="path">The current audit file, such as <c>/var/log/guard/audit.jsonl</c>.</param>
-    /// <param name="options">Queue capacity, file size limit and clock.</param>
+    /// <param name="options">Queue capacity and file size limit; validated when the trail is opened.</param>
+    /// <param name="timeProvider">
+    /// The clock for approval, policy and gap records (default <see cref="TimeProvider.System"/>); decision records carry
+    /// the evaluator's time.
+    /// </param>
     /// <returns>The trail; dispose it to write what is queued and close the file.</returns>
+    /// <exception cref="ArgumentException">Some option is wrong; the message names every wrong property.</exception>
     /// <exception cref="InvalidDataException">The existing trail's last record is damaged, so the chain cannot continue.</exception>
     /// <exception cref="IOException">The file cannot be opened.</exception>
-    public static AuditTrail ToFile(string path, AuditTrailOptions? options = null)
+    public static AuditTrail ToFile(string path, AuditTrailOptions? options = null, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var maxFileBytes = (options ?? new AuditTrailOptions()).MaxFileBytes;
-        if (maxFileBytes < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), maxFileBytes, "the file size limit must not be negative");
-        }
-
-        return new AuditTrail(new FileAuditOutput(path, maxFileBytes), options);
+        options ??= new AuditTrailOptions();
+        Validate(options).ThrowIfAny();
+        return new AuditTrail(new FileAuditOutput(path, options.MaxFileBytes), options, timeProvider);
     }
 
     /// <summary>Writes a new trail (its chain starts at the beginning) to a stream the host owns, without rotation.</summary>
     /// <param name="stream">A writable stream.</param>
-    /// <param name="options">Queue capacity and clock.</param>
+    /// <param name="options">Queue capacity; validated when the trail is opened (<see cref="AuditTrailOptions.MaxFileBytes"/> is not used, but must still be valid).</param>
     /// <param name="leaveOpen">Whether disposing the trail leaves the stream open.</param>
+    /// <param name="timeProvider">
+    /// The clock for approval, policy and gap records (default <see cref="TimeProvider.System"/>); decision records carry
+    /// the evaluator's time.
+    /// </param>
     /// <returns>The trail.</returns>
-    public static AuditTrail ToStream(Stream stream, AuditTrailOptions? options = null, bool leaveOpen = false)
+    /// <exception cref="ArgumentException">The stream is not writable, or some option is wrong (the message names every wrong property).</exception>
+    public static AuditTrail ToStream(Stream stream, AuditTrailOptions? options = null, bool leaveOpen = false, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanWrite)
@@ -95,7 +95,26 @@ public sealed partial class AuditTrail : IAsyncDisposable, IDisposable
             throw new ArgumentException("the stream is not writable", nameof(stream));
         }
 
-        return new AuditTrail(new StreamAuditOutput(stream, leaveOpen), options);
+        options ??= new AuditTrailOptions();
+        Validate(options).ThrowIfAny();
+        return new AuditTrail(new StreamAuditOutput(stream, leaveOpen), options, timeProvider);
+    }
+
+    /// <summary>Every problem of <paramref name="options"/>, each naming its property.</summary>
+    private static OptionsProblems Validate(AuditTrailOptions options)
+    {
+        var problems = new OptionsProblems(nameof(AuditTrailOptions));
+        if (options.Capacity < 1)
+        {
+            problems.Add(nameof(options.Capacity), $"must be at least 1 (it is {options.Capacity})");
+        }
+
+        if (options.MaxFileBytes < 0)
+        {
+            problems.Add(nameof(options.MaxFileBytes), $"must not be negative; 0 never rotates (it is {options.MaxFileBytes})");
+        }
+
+        return problems;
     }
 
     /// <summary>Records dropped so far (queue full or write failed); each loss is also marked in the trail by a <c>gap</c> record.</summary>

@@ -34,7 +34,7 @@ public sealed partial class PolicyGuard
         {
             try
             {
-                _audit = AuditTrail.ToFile(options.AuditPath, new AuditTrailOptions { MaxFileBytes = options.AuditMaxFileBytes, TimeProvider = timeProvider });
+                _audit = AuditTrail.ToFile(options.AuditPath, new AuditTrailOptions { MaxFileBytes = options.AuditMaxFileBytes }, timeProvider);
                 _ownsAudit = true;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)

@@ -54,7 +54,10 @@ public sealed partial class PolicyGuard : IDisposable
     /// <param name="counterStore">Where limit counters live (default: in memory, this process only).</param>
     /// <param name="approvalStore">Where granted approvals wait (default: in memory).</param>
     /// <param name="timeProvider">The clock (default: the system clock).</param>
-    /// <exception cref="PolicyGuardException">The options are invalid or the policy cannot be loaded.</exception>
+    /// <exception cref="PolicyGuardException">
+    /// The options are invalid (every problem listed, one per line; the inner exception is the <see cref="ArgumentException"/>
+    /// other components throw) or the policy cannot be loaded.
+    /// </exception>
     public PolicyGuard(
         PolicyEngineMcpOptions options,
         ILogger<PolicyGuard>? logger = null,
@@ -64,12 +67,15 @@ public sealed partial class PolicyGuard : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        var problems = PolicyEngineMcpOptionsValidator.Problems(options);
-        if (problems.Count > 0)
+        var collected = PolicyEngineMcpOptionsValidator.Collect(options);
+        if (collected.Problems is { Count: > 0 } problems)
         {
+            // A PolicyGuardException (what a host catches when its guard cannot start) with one problem per line; its
+            // inner exception is the ArgumentException every other component throws for wrong options.
             throw new PolicyGuardException(
                 $"the PolicyEngine options are invalid ({problems.Count} problem{(problems.Count == 1 ? string.Empty : "s")}):{Environment.NewLine}  "
-                + string.Join(Environment.NewLine + "  ", problems));
+                + string.Join(Environment.NewLine + "  ", problems),
+                collected.ToException());
         }
 
         _elicitationTimeout = options.ElicitationTimeout;

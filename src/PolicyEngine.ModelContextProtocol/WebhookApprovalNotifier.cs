@@ -51,46 +51,11 @@ public sealed partial class WebhookApprovalNotifier : IApprovalNotifier, IAsyncD
     /// <param name="http">The client to send with (default: a new one, disposed with the notifier).</param>
     /// <param name="logger">Where failures are logged.</param>
     /// <param name="timeProvider">The clock for timestamps and backoff (default: the system clock).</param>
-    /// <exception cref="ArgumentException">The options are invalid (every problem listed).</exception>
+    /// <exception cref="ArgumentException">Some option is wrong; the message names every wrong property.</exception>
     public WebhookApprovalNotifier(WebhookApprovalNotifierOptions options, HttpClient? http = null, ILogger<WebhookApprovalNotifier>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var problems = new List<string>();
-        if (options.Endpoint is not { IsAbsoluteUri: true } endpoint || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
-        {
-            problems.Add("Endpoint must be an absolute http or https URL");
-        }
-
-        if (options.Secret is not { Length: >= 16 })
-        {
-            problems.Add("Secret must be at least 16 characters");
-        }
-
-        if (options.MaxAttempts is < 1 or > 100)
-        {
-            problems.Add($"MaxAttempts must be between 1 and 100 (it is {options.MaxAttempts})");
-        }
-
-        if (options.RetryDelay < TimeSpan.Zero || options.RetryDelay > TimeSpan.FromHours(1))
-        {
-            problems.Add($"RetryDelay must be between 0 and an hour (it is {options.RetryDelay})");
-        }
-
-        if (options.Timeout <= TimeSpan.Zero)
-        {
-            problems.Add($"Timeout must be positive (it is {options.Timeout})");
-        }
-
-        if (options.QueueCapacity < 1)
-        {
-            problems.Add($"QueueCapacity must be positive (it is {options.QueueCapacity})");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException("the webhook options are invalid: " + string.Join("; ", problems), nameof(options));
-        }
-
+        Validate(options).ThrowIfAny();
         _endpoint = options.Endpoint!;
         _secret = Encoding.UTF8.GetBytes(options.Secret!);
         _maxAttempts = options.MaxAttempts;
@@ -102,6 +67,43 @@ public sealed partial class WebhookApprovalNotifier : IApprovalNotifier, IAsyncD
         _time = timeProvider ?? TimeProvider.System;
         _queue = Channel.CreateBounded<ApprovalEvent>(new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
         _loop = Task.Run(SendLoopAsync);
+    }
+
+    /// <summary>Every problem of <paramref name="options"/>, each naming its property.</summary>
+    private static OptionsProblems Validate(WebhookApprovalNotifierOptions options)
+    {
+        var problems = new OptionsProblems(nameof(WebhookApprovalNotifierOptions));
+        if (options.Endpoint is not { IsAbsoluteUri: true } endpoint || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+        {
+            problems.Add(nameof(options.Endpoint), "must be an absolute http or https URL");
+        }
+
+        if (options.Secret is not { Length: >= 16 })
+        {
+            problems.Add(nameof(options.Secret), "must be at least 16 characters");
+        }
+
+        if (options.MaxAttempts is < 1 or > 100)
+        {
+            problems.Add(nameof(options.MaxAttempts), $"must be between 1 and 100 (it is {options.MaxAttempts})");
+        }
+
+        if (options.RetryDelay < TimeSpan.Zero || options.RetryDelay > TimeSpan.FromHours(1))
+        {
+            problems.Add(nameof(options.RetryDelay), $"must be between 0 and an hour (it is {options.RetryDelay})");
+        }
+
+        if (options.Timeout <= TimeSpan.Zero)
+        {
+            problems.Add(nameof(options.Timeout), $"must be positive (it is {options.Timeout})");
+        }
+
+        if (options.QueueCapacity < 1)
+        {
+            problems.Add(nameof(options.QueueCapacity), $"must be positive (it is {options.QueueCapacity})");
+        }
+
+        return problems;
     }
 
     /// <inheritdoc/>

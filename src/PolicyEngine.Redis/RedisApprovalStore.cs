@@ -34,17 +34,39 @@ public sealed class RedisApprovalStore : IApprovalQueue
 
     /// <summary>Creates a store over an existing connection (which the caller keeps and disposes).</summary>
     /// <param name="connection">The connection, for example <see cref="RedisCounterStore.Connection"/>.</param>
-    /// <param name="options">Key prefix, timeout and database; copied, so later changes have no effect.</param>
+    /// <param name="options">Key prefix, timeout and database; validated and copied, so later changes have no effect.</param>
+    /// <exception cref="ArgumentException">Some option is wrong; the message names every wrong property.</exception>
     public RedisApprovalStore(IConnectionMultiplexer connection, RedisApprovalStoreOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         options ??= new RedisApprovalStoreOptions();
-        ArgumentNullException.ThrowIfNull(options.KeyPrefix, nameof(options));
-        RedisStoreConnection.ToMilliseconds(options.Timeout, nameof(options));
+        Validate(options).ThrowIfAny();
         _database = connection.GetDatabase(options.Database);
-        _prefix = options.KeyPrefix;
+        _prefix = options.KeyPrefix!;
         _timeout = options.Timeout;
         _index = _prefix + "q:index";
+    }
+
+    /// <summary>Every problem of <paramref name="options"/>, each naming its property.</summary>
+    private static OptionsProblems Validate(RedisApprovalStoreOptions options)
+    {
+        var problems = new OptionsProblems(nameof(RedisApprovalStoreOptions));
+        if (options.KeyPrefix is null)
+        {
+            problems.Add(nameof(options.KeyPrefix), "must be set (the default is '{policyengine}:')");
+        }
+
+        if (options.Timeout <= TimeSpan.Zero || options.Timeout.TotalMilliseconds > int.MaxValue)
+        {
+            problems.Add(nameof(options.Timeout), $"must be positive and under 24 days (it is {options.Timeout})");
+        }
+
+        if (options.Database < -1)
+        {
+            problems.Add(nameof(options.Database), $"must be -1 (the connection's default) or a database number (it is {options.Database})");
+        }
+
+        return problems;
     }
 
     /// <inheritdoc/>

@@ -59,7 +59,8 @@ public sealed partial class RedisCounterStore : CounterStore, IDisposable, IAsyn
 
     /// <summary>Creates a store over an existing connection (which the caller keeps and disposes).</summary>
     /// <param name="connection">The connection; <see cref="RedisStoreConnection.Configure"/> gives suitable settings.</param>
-    /// <param name="options">Layout, key prefix, timeout and clock settings; copied, so later changes have no effect.</param>
+    /// <param name="options">Layout, key prefix, timeout and clock settings; validated and copied, so later changes have no effect.</param>
+    /// <exception cref="ArgumentException">Some option is wrong; the message names every wrong property.</exception>
     public RedisCounterStore(IConnectionMultiplexer connection, RedisCounterStoreOptions? options = null)
         : this(connection, options ?? new RedisCounterStoreOptions(), ownsConnection: false)
     {
@@ -69,37 +70,9 @@ public sealed partial class RedisCounterStore : CounterStore, IDisposable, IAsyn
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
-        var problems = new List<string>();
+        Validate(options).ThrowIfAny();
         var sharded = options.Layout == RedisCounterLayout.Sharded;
-        var prefix = options.KeyPrefix ?? (sharded ? RedisCounterStoreOptions.DefaultShardedPrefix : RedisCounterStoreOptions.DefaultSingleSlotPrefix);
-        if (options.Layout is not (RedisCounterLayout.SingleSlot or RedisCounterLayout.Sharded))
-        {
-            problems.Add($"the layout {options.Layout} is not a RedisCounterLayout value");
-        }
-        else if (sharded && prefix.AsSpan().IndexOfAny('{', '}') >= 0)
-        {
-            problems.Add($"the key prefix '{prefix}' must not contain '{{' or '}}' in the sharded layout, which adds each counter's own hash tag after it; use, for example, '{RedisCounterStoreOptions.DefaultShardedPrefix}'");
-        }
-        else if (!sharded && !RedisKeys.HasHashTag(prefix))
-        {
-            problems.Add($"the key prefix '{prefix}' must contain a non-empty Redis Cluster hash tag, such as '{RedisCounterStoreOptions.DefaultSingleSlotPrefix}', so that every counter of one reservation maps to one hash slot (or choose the sharded layout)");
-        }
-
-        if (options.Timeout <= TimeSpan.Zero || options.Timeout.TotalMilliseconds > int.MaxValue)
-        {
-            problems.Add($"the timeout must be positive and under 24 days, not {options.Timeout}");
-        }
-
-        if (options.ClockSkew < TimeSpan.Zero || (options.EnforceClockSkew && options.ClockSkew == TimeSpan.Zero))
-        {
-            problems.Add($"the clock skew must not be negative, and must be positive when it is enforced; not {options.ClockSkew}");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException(string.Join("; ", problems), nameof(options));
-        }
-
+        var prefix = PrefixOf(options);
         _connection = connection;
         _ownsConnection = ownsConnection;
         _database = connection.GetDatabase(options.Database);
@@ -119,11 +92,13 @@ public sealed partial class RedisCounterStore : CounterStore, IDisposable, IAsyn
     /// A StackExchange.Redis configuration string, such as <c>127.0.0.1:6379</c>, or for Redis Cluster some or all of
     /// its primaries, <c>10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379</c> (the multiplexer discovers the rest).
     /// </param>
-    /// <param name="options">Layout, key prefix, timeout and clock settings.</param>
+    /// <param name="options">Layout, key prefix, timeout and clock settings; validated before connecting.</param>
     /// <returns>The store.</returns>
+    /// <exception cref="ArgumentException">Some option is wrong; the message names every wrong property.</exception>
     public static RedisCounterStore Connect(string configuration, RedisCounterStoreOptions? options = null)
     {
         options ??= new RedisCounterStoreOptions();
+        Validate(options).ThrowIfAny();
         var settings = RedisStoreConnection.Configure(configuration, options.Timeout);
         var connection = ConnectionMultiplexer.Connect(settings);
         try
@@ -135,6 +110,50 @@ public sealed partial class RedisCounterStore : CounterStore, IDisposable, IAsyn
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The key prefix in force: <see cref="RedisCounterStoreOptions.KeyPrefix"/>, or the layout's default.</summary>
+    private static string PrefixOf(RedisCounterStoreOptions options) =>
+        options.KeyPrefix ?? (options.Layout == RedisCounterLayout.Sharded ? RedisCounterStoreOptions.DefaultShardedPrefix : RedisCounterStoreOptions.DefaultSingleSlotPrefix);
+
+    /// <summary>Every problem of <paramref name="options"/>, each naming its property.</summary>
+    private static OptionsProblems Validate(RedisCounterStoreOptions options)
+    {
+        var problems = new OptionsProblems(nameof(RedisCounterStoreOptions));
+        var prefix = PrefixOf(options);
+        if (options.Layout is not (RedisCounterLayout.SingleSlot or RedisCounterLayout.Sharded))
+        {
+            problems.Add(nameof(options.Layout), $"'{options.Layout}' is unknown: use SingleSlot or Sharded");
+        }
+        else if (options.Layout == RedisCounterLayout.Sharded && prefix.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            problems.Add(nameof(options.KeyPrefix), $"'{prefix}' must not contain '{{' or '}}' in the sharded layout, which adds each counter's own hash tag after it; use, for example, '{RedisCounterStoreOptions.DefaultShardedPrefix}'");
+        }
+        else if (options.Layout == RedisCounterLayout.SingleSlot && !RedisKeys.HasHashTag(prefix))
+        {
+            problems.Add(nameof(options.KeyPrefix), $"'{prefix}' must contain a non-empty Redis Cluster hash tag, such as '{RedisCounterStoreOptions.DefaultSingleSlotPrefix}', so that every counter of one reservation maps to one hash slot (or choose the sharded layout)");
+        }
+
+        if (options.Timeout <= TimeSpan.Zero || options.Timeout.TotalMilliseconds > int.MaxValue)
+        {
+            problems.Add(nameof(options.Timeout), $"must be positive and under 24 days (it is {options.Timeout})");
+        }
+
+        if (options.ClockSkew < TimeSpan.Zero)
+        {
+            problems.Add(nameof(options.ClockSkew), $"must not be negative (it is {options.ClockSkew})");
+        }
+        else if (options.EnforceClockSkew && options.ClockSkew == TimeSpan.Zero)
+        {
+            problems.Add(nameof(options.ClockSkew), "must be positive when EnforceClockSkew is set (it is 00:00:00)");
+        }
+
+        if (options.Database < -1)
+        {
+            problems.Add(nameof(options.Database), $"must be -1 (the connection's default) or a database number (it is {options.Database})");
+        }
+
+        return problems;
     }
 
     /// <summary>The connection the store uses (to share with a <see cref="RedisApprovalStore"/>).</summary>

@@ -44,37 +44,19 @@ public sealed partial class SqliteCounterStore : CounterStore, IDisposable
 
     /// <summary>Opens (and on first use creates) the store in <paramref name="path"/>.</summary>
     /// <param name="path">The database file.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty (reported as <see cref="SqliteCounterStoreOptions.Path"/>).</exception>
     public SqliteCounterStore(string path)
         : this(new SqliteCounterStoreOptions { Path = path })
     {
     }
 
     /// <summary>Opens (and on first use creates) the store described by <paramref name="options"/>.</summary>
-    /// <param name="options">The file and its settings; copied, so later changes have no effect.</param>
+    /// <param name="options">The file and its settings; validated and copied, so later changes have no effect.</param>
+    /// <exception cref="ArgumentException">Some option is wrong; the message names every wrong property.</exception>
     public SqliteCounterStore(SqliteCounterStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.Path))
-        {
-            problems.Add("the database path is required");
-        }
-
-        if (options.BusyTimeout <= TimeSpan.Zero || options.BusyTimeout.TotalMilliseconds > int.MaxValue)
-        {
-            problems.Add($"the busy timeout must be positive and under 24 days, not {options.BusyTimeout}");
-        }
-
-        if (options.CleanupInterval <= TimeSpan.Zero)
-        {
-            problems.Add($"the cleanup interval must be positive, not {options.CleanupInterval}");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException(string.Join("; ", problems), nameof(options));
-        }
-
+        Validate(options).ThrowIfAny();
         _busyMs = (int)Math.Ceiling(options.BusyTimeout.TotalMilliseconds);
         _synchronousFull = options.SynchronousFull;
         _cleanupIntervalMs = (long)options.CleanupInterval.TotalMilliseconds;
@@ -85,6 +67,28 @@ public sealed partial class SqliteCounterStore : CounterStore, IDisposable
             Pooling = false,
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
         }.ToString();
+    }
+
+    /// <summary>Every problem of <paramref name="options"/>, each naming its property.</summary>
+    private static OptionsProblems Validate(SqliteCounterStoreOptions options)
+    {
+        var problems = new OptionsProblems(nameof(SqliteCounterStoreOptions));
+        if (string.IsNullOrWhiteSpace(options.Path))
+        {
+            problems.Add(nameof(options.Path), "is required: the database file");
+        }
+
+        if (options.BusyTimeout <= TimeSpan.Zero || options.BusyTimeout.TotalMilliseconds > int.MaxValue)
+        {
+            problems.Add(nameof(options.BusyTimeout), $"must be positive and under 24 days (it is {options.BusyTimeout})");
+        }
+
+        if (options.CleanupInterval <= TimeSpan.Zero)
+        {
+            problems.Add(nameof(options.CleanupInterval), $"must be positive (it is {options.CleanupInterval})");
+        }
+
+        return problems;
     }
 
     /// <summary>The number of buckets stored (for diagnostics and tests).</summary>

@@ -26,10 +26,11 @@ public sealed class PolicyInvariant
     /// <summary>Searches for a counterexample and shrinks the first one found.</summary>
     /// <param name="options">How many tests, which seed; defaults when <see langword="null"/>.</param>
     /// <returns>The result: passed, or the minimal counterexample in plain words.</returns>
+    /// <exception cref="ArgumentException">Some option is wrong; the message names every wrong property.</exception>
     public PolicyCheckResult Check(PolicyCheckOptions? options = null)
     {
         options ??= new PolicyCheckOptions();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Tests);
+        Validate(options).ThrowIfAny();
         var seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
         var tried = 0;
 
@@ -47,9 +48,27 @@ public sealed class PolicyInvariant
         return new PolicyCheckResult(Description, tried, seed, null, null, 0);
     }
 
+    /// <summary>Every problem of <paramref name="options"/>, each naming its property.</summary>
+    private static OptionsProblems Validate(PolicyCheckOptions options)
+    {
+        var problems = new OptionsProblems(nameof(PolicyCheckOptions));
+        if (options.Tests < 1)
+        {
+            problems.Add(nameof(options.Tests), $"must be at least 1 (it is {options.Tests})");
+        }
+
+        if (options.MaxShrinkAttempts < 0)
+        {
+            problems.Add(nameof(options.MaxShrinkAttempts), $"must not be negative; 0 reports the first counterexample unshrunk (it is {options.MaxShrinkAttempts})");
+        }
+
+        return problems;
+    }
+
     /// <summary>Checks the invariant and throws when it does not hold.</summary>
     /// <param name="options">How many tests, which seed; defaults when <see langword="null"/>.</param>
     /// <exception cref="PolicyInvariantException">The invariant does not hold; the message has the minimal counterexample.</exception>
+    /// <exception cref="ArgumentException">Some option is wrong; the message names every wrong property.</exception>
     public void Assert(PolicyCheckOptions? options = null) => Check(options).ThrowIfFailed();
 
     /// <summary>

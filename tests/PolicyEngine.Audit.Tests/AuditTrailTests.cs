@@ -26,9 +26,7 @@ public sealed class AuditTrailTests
     {
         var time = new FakeTimeProvider(Start);
         var path = Path.Combine(directory, "audit.jsonl");
-        options ??= new AuditTrailOptions();
-        options.TimeProvider = time;
-        await using var trail = AuditTrail.ToFile(path, options);
+        await using var trail = AuditTrail.ToFile(path, options, time);
         var evaluator = new PolicyEvaluator(Policy.Parse(PolicyJson), timeProvider: time);
         using var _ = trail.Attach(evaluator);
         var alice = new PolicyIdentity("alice");
@@ -249,7 +247,7 @@ public sealed class AuditTrailTests
     {
         using var gate = new SemaphoreSlim(0);
         var stream = new GatedStream(gate);
-        var trail = AuditTrail.ToStream(stream, new AuditTrailOptions { Capacity = 1, TimeProvider = new FakeTimeProvider(Start) });
+        var trail = AuditTrail.ToStream(stream, new AuditTrailOptions { Capacity = 1 }, timeProvider: new FakeTimeProvider(Start));
         var evaluator = new PolicyEvaluator(Policy.Parse(PolicyJson), timeProvider: new FakeTimeProvider(Start));
         using (trail.Attach(evaluator))
         {
@@ -278,7 +276,7 @@ public sealed class AuditTrailTests
     {
         var stream = new MemoryStream();
         var time = new FakeTimeProvider(Start);
-        await using (var trail = AuditTrail.ToStream(stream, new AuditTrailOptions { TimeProvider = time }, leaveOpen: true))
+        await using (var trail = AuditTrail.ToStream(stream, leaveOpen: true, timeProvider: time))
         {
             var evaluator = new PolicyEvaluator(Policy.Parse("""{ "version": "2", "default": "allow" }"""), timeProvider: time);
             using var _ = trail.Attach(evaluator);
@@ -301,7 +299,7 @@ public sealed class AuditTrailTests
     {
         var stream = new MemoryStream();
         var time = new FakeTimeProvider(Start);
-        await using (var trail = AuditTrail.ToStream(stream, new AuditTrailOptions { TimeProvider = time }, leaveOpen: true))
+        await using (var trail = AuditTrail.ToStream(stream, leaveOpen: true, timeProvider: time))
         {
             var enforced = new PolicyEvaluator(Policy.Parse("""{ "version": "2", "default": "allow" }"""), timeProvider: time);
             var shadow = new ShadowPolicyEvaluator(enforced, Policy.Parse("""{ "version": "2", "default": "deny" }"""), timeProvider: time);

@@ -61,11 +61,11 @@ public sealed class AdapterDefaultsTests
 
         var failures = error.Failures.ToList();
         Assert.Equal(5, failures.Count);
-        Assert.Contains(failures, f => f.StartsWith("PolicyPath is required", StringComparison.Ordinal));
-        Assert.Contains(failures, f => f.StartsWith("Format 'toml' is unknown", StringComparison.Ordinal));
-        Assert.Contains(failures, f => f.StartsWith("Identity must not be empty", StringComparison.Ordinal));
-        Assert.Contains(failures, f => f.StartsWith("ElicitationTimeout must be positive", StringComparison.Ordinal));
-        Assert.Contains(failures, f => f.StartsWith("MaxArgumentsBytes must be positive", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("PolicyEngineMcpOptions.PolicyPath is required", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("PolicyEngineMcpOptions.Format 'toml' is unknown", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("PolicyEngineMcpOptions.Identity must not be empty", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("PolicyEngineMcpOptions.ElicitationTimeout must be positive", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("PolicyEngineMcpOptions.MaxArgumentsBytes must be positive", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -74,9 +74,12 @@ public sealed class AdapterDefaultsTests
         var error = Assert.Throws<PolicyGuardException>(() => new PolicyGuard(new PolicyEngineMcpOptions { ReloadDebounce = TimeSpan.FromSeconds(-1), StoreTimeout = TimeSpan.Zero }));
 
         Assert.Contains("(3 problems)", error.Message, StringComparison.Ordinal);
-        Assert.Contains("PolicyPath is required", error.Message, StringComparison.Ordinal);
-        Assert.Contains("ReloadDebounce must not be negative", error.Message, StringComparison.Ordinal);
-        Assert.Contains("StoreTimeout must be positive", error.Message, StringComparison.Ordinal);
+        Assert.Contains("PolicyEngineMcpOptions.PolicyPath is required", error.Message, StringComparison.Ordinal);
+        Assert.Contains("PolicyEngineMcpOptions.ReloadDebounce must not be negative", error.Message, StringComparison.Ordinal);
+        Assert.Contains("PolicyEngineMcpOptions.StoreTimeout must be positive", error.Message, StringComparison.Ordinal);
+        var inner = Assert.IsType<ArgumentException>(error.InnerException);
+        Assert.Equal("options", inner.ParamName);
+        Assert.StartsWith("options are not valid: PolicyEngineMcpOptions.PolicyPath is required", inner.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -156,8 +156,17 @@ public sealed class WebhookApprovalNotifierTests
     {
         var error = Assert.Throws<ArgumentException>(() => new WebhookApprovalNotifier(new WebhookApprovalNotifierOptions { Endpoint = new Uri("ftp://x/"), Secret = "short", MaxAttempts = 0 }));
 
-        Assert.Contains("Endpoint", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Secret", error.Message, StringComparison.Ordinal);
-        Assert.Contains("MaxAttempts", error.Message, StringComparison.Ordinal);
+        Assert.Equal("options", error.ParamName);
+        Assert.StartsWith("options are not valid: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("WebhookApprovalNotifierOptions.Endpoint must be an absolute http or https URL", error.Message, StringComparison.Ordinal);
+        Assert.Contains("WebhookApprovalNotifierOptions.Secret must be at least 16 characters", error.Message, StringComparison.Ordinal);
+        Assert.Contains("WebhookApprovalNotifierOptions.MaxAttempts must be between 1 and 100 (it is 0)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Options_DefaultsWithEndpointAndSecret_AreValid()
+    {
+        await using var notifier = new WebhookApprovalNotifier(new WebhookApprovalNotifierOptions { Endpoint = new Uri("https://example.invalid/hook"), Secret = "0123456789abcdef" });
+        Assert.NotNull(notifier);
     }
 }

@@ -46,8 +46,13 @@ public sealed class RedisCounterStoreTests : CounterStoreContractTests
     {
         var error = Assert.Throws<ArgumentException>(() => new RedisCounterStore(
             Unconnected(),
-            new RedisCounterStoreOptions { KeyPrefix = "x", Timeout = TimeSpan.Zero, ClockSkew = TimeSpan.FromSeconds(-1) }));
-        Assert.Contains("hash tag", error.Message, StringComparison.Ordinal);
+            new RedisCounterStoreOptions { KeyPrefix = "x", Timeout = TimeSpan.Zero, ClockSkew = TimeSpan.FromSeconds(-1), Database = -2 }));
+        Assert.Equal("options", error.ParamName);
+        Assert.StartsWith("options are not valid: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RedisCounterStoreOptions.KeyPrefix 'x' must contain a non-empty Redis Cluster hash tag", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RedisCounterStoreOptions.Timeout must be positive", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RedisCounterStoreOptions.ClockSkew must not be negative", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RedisCounterStoreOptions.Database must be -1", error.Message, StringComparison.Ordinal);
         Assert.Contains("timeout", error.Message, StringComparison.Ordinal);
         Assert.Contains("clock skew", error.Message, StringComparison.Ordinal);
         Assert.Contains("clock skew", Assert.Throws<ArgumentException>(() => new RedisCounterStore(

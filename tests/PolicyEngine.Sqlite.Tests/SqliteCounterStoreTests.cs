@@ -171,8 +171,18 @@ public sealed class SqliteCounterStoreTests : CounterStoreContractTests
     public void Constructor_InvalidOptions_ReportsEveryProblem()
     {
         var error = Assert.Throws<ArgumentException>(() => new SqliteCounterStore(new SqliteCounterStoreOptions { Path = " ", BusyTimeout = TimeSpan.Zero, CleanupInterval = TimeSpan.Zero }));
-        Assert.Contains("path", error.Message, StringComparison.Ordinal);
-        Assert.Contains("busy timeout", error.Message, StringComparison.Ordinal);
-        Assert.Contains("cleanup interval", error.Message, StringComparison.Ordinal);
+        Assert.Equal("options", error.ParamName);
+        Assert.StartsWith("options are not valid: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SqliteCounterStoreOptions.Path is required", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SqliteCounterStoreOptions.BusyTimeout must be positive", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SqliteCounterStoreOptions.CleanupInterval must be positive", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_DefaultOptionsWithAPath_AreValid()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("pe-sqlite-options-").FullName, "counters.db");
+        using var store = new SqliteCounterStore(new SqliteCounterStoreOptions { Path = path });
+        Assert.Equal(0, store.CountBuckets());
     }
 }

@@ -64,32 +64,12 @@ public sealed partial class LeasingCounterStore : CounterStore, IDisposable, IAs
     /// The clock of the timer that returns leases of quiet counters (default <see cref="TimeProvider.System"/>); tests
     /// pass a fake one to run the timer.
     /// </param>
-    /// <exception cref="ArgumentException">An option is out of range (every problem is named).</exception>
+    /// <exception cref="ArgumentException">Some option is wrong; the message names every wrong property.</exception>
     public LeasingCounterStore(ICounterStore inner, LeasingCounterStoreOptions? options = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(inner);
         options ??= new LeasingCounterStoreOptions();
-        var problems = new List<string>();
-        if (options.LeaseSize < 1)
-        {
-            problems.Add($"the lease size must be at least 1, not {options.LeaseSize}");
-        }
-
-        if (!(options.MaxLeaseShare > 0 && options.MaxLeaseShare <= 1))
-        {
-            problems.Add($"the maximum lease share must be above 0 and at most 1, not {options.MaxLeaseShare}");
-        }
-
-        if (options.MaxLeaseLifetime < TimeSpan.FromMilliseconds(1) || options.MaxLeaseLifetime > LeasingCounterStoreOptions.LongestLeaseLifetime)
-        {
-            problems.Add($"the maximum lease lifetime must be between 1 millisecond and 1 day, not {options.MaxLeaseLifetime}");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException(string.Join("; ", problems), nameof(options));
-        }
-
+        Validate(options).ThrowIfAny();
         _inner = inner;
         _leaseSize = options.LeaseSize;
         _maxShare = options.MaxLeaseShare;
@@ -100,6 +80,28 @@ public sealed partial class LeasingCounterStore : CounterStore, IDisposable, IAs
 
     /// <summary>The shared store the leases are charged to.</summary>
     public ICounterStore Inner => _inner;
+
+    /// <summary>Every problem of <paramref name="options"/>, each naming its property.</summary>
+    private static OptionsProblems Validate(LeasingCounterStoreOptions options)
+    {
+        var problems = new OptionsProblems(nameof(LeasingCounterStoreOptions));
+        if (options.LeaseSize < 1)
+        {
+            problems.Add(nameof(options.LeaseSize), $"must be at least 1 (it is {options.LeaseSize})");
+        }
+
+        if (!(options.MaxLeaseShare > 0 && options.MaxLeaseShare <= 1))
+        {
+            problems.Add(nameof(options.MaxLeaseShare), $"must be above 0 and at most 1 (it is {options.MaxLeaseShare})");
+        }
+
+        if (options.MaxLeaseLifetime < TimeSpan.FromMilliseconds(1) || options.MaxLeaseLifetime > LeasingCounterStoreOptions.LongestLeaseLifetime)
+        {
+            problems.Add(nameof(options.MaxLeaseLifetime), $"must be between 1 millisecond and 1 day (it is {options.MaxLeaseLifetime})");
+        }
+
+        return problems;
+    }
 
     /// <inheritdoc/>
     /// <exception cref="ObjectDisposedException">The store was disposed.</exception>

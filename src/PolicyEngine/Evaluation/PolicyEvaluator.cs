@@ -37,7 +37,8 @@ public sealed partial class PolicyEvaluator
     /// <param name="counterStore">Where limit counters live (default: a new <see cref="InMemoryCounterStore"/>).</param>
     /// <param name="approvalStore">Where granted approvals wait (default: a new <see cref="InMemoryApprovalStore"/>).</param>
     /// <param name="timeProvider">The clock for windows and approval expiry (default: <see cref="TimeProvider.System"/>).</param>
-    /// <param name="options">Failure mode and store timeout; copied, so later changes have no effect.</param>
+    /// <param name="options">Failure mode and store timeout; validated and copied, so later changes have no effect.</param>
+    /// <exception cref="ArgumentException">Some option is wrong; the message names every wrong property.</exception>
     public PolicyEvaluator(
         Policy policy,
         ICounterStore? counterStore = null,
@@ -46,24 +47,32 @@ public sealed partial class PolicyEvaluator
         PolicyEvaluatorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
+        options ??= new PolicyEvaluatorOptions();
+        Validate(options).ThrowIfAny();
         _policy = policy;
         _time = timeProvider ?? TimeProvider.System;
         _counters = counterStore ?? new InMemoryCounterStore();
         _memory = _counters as InMemoryCounterStore;
         _approvals = approvalStore ?? new InMemoryApprovalStore();
-        options ??= new PolicyEvaluatorOptions();
-        if (options.StoreTimeout <= TimeSpan.Zero && options.StoreTimeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.StoreTimeout, "the store timeout must be positive");
-        }
-
-        if (!Enum.IsDefined(options.StoreFailureMode))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.StoreFailureMode, "unknown store failure mode");
-        }
-
         _failureMode = options.StoreFailureMode;
         _storeTimeout = options.StoreTimeout;
+    }
+
+    /// <summary>Every problem of <paramref name="options"/>, each naming its property.</summary>
+    private static OptionsProblems Validate(PolicyEvaluatorOptions options)
+    {
+        var problems = new OptionsProblems(nameof(PolicyEvaluatorOptions));
+        if (!Enum.IsDefined(options.StoreFailureMode))
+        {
+            problems.Add(nameof(options.StoreFailureMode), $"'{options.StoreFailureMode}' is unknown: use FailClosed or FailOpen");
+        }
+
+        if (options.StoreTimeout <= TimeSpan.Zero && options.StoreTimeout != Timeout.InfiniteTimeSpan)
+        {
+            problems.Add(nameof(options.StoreTimeout), $"must be positive or Timeout.InfiniteTimeSpan (it is {options.StoreTimeout})");
+        }
+
+        return problems;
     }
 
     /// <summary>

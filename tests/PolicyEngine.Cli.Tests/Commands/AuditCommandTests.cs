@@ -11,7 +11,7 @@ public sealed class AuditCommandTests
         var directory = Directory.CreateTempSubdirectory("pe-audit-cli-").FullName;
         var path = Path.Combine(directory, "audit.jsonl");
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        await using var trail = AuditTrail.ToFile(path, new AuditTrailOptions { MaxFileBytes = maxFileBytes, TimeProvider = time });
+        await using var trail = AuditTrail.ToFile(path, new AuditTrailOptions { MaxFileBytes = maxFileBytes }, time);
         var enforced = new PolicyEvaluator(Policy.Parse("""
             { "version": "2", "default": "deny", "tools": {
                 "echo": { "deny_if": [ { "path": "args.m", "op": "eq", "value": "secret" } ] },

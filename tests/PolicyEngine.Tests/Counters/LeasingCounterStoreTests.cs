@@ -30,12 +30,23 @@ public class LeasingCounterStoreTests
     {
         var options = new LeasingCounterStoreOptions { LeaseSize = 0, MaxLeaseShare = 1.5, MaxLeaseLifetime = TimeSpan.Zero };
         var error = Assert.Throws<ArgumentException>(() => new LeasingCounterStore(new InMemoryCounterStore(), options));
-        Assert.Contains("lease size must be at least 1, not 0", error.Message, StringComparison.Ordinal);
-        Assert.Contains("maximum lease share must be above 0 and at most 1, not 1.5", error.Message, StringComparison.Ordinal);
-        Assert.Contains("maximum lease lifetime must be between 1 millisecond and 1 day", error.Message, StringComparison.Ordinal);
+        Assert.Equal("options", error.ParamName);
+        Assert.StartsWith("options are not valid: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("LeasingCounterStoreOptions.LeaseSize must be at least 1 (it is 0)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("LeasingCounterStoreOptions.MaxLeaseShare must be above 0 and at most 1 (it is 1.5)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("LeasingCounterStoreOptions.MaxLeaseLifetime must be between 1 millisecond and 1 day", error.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => new LeasingCounterStore(new InMemoryCounterStore(), new LeasingCounterStoreOptions { MaxLeaseShare = double.NaN }));
         Assert.Throws<ArgumentException>(() => new LeasingCounterStore(new InMemoryCounterStore(), new LeasingCounterStoreOptions { MaxLeaseLifetime = TimeSpan.FromDays(2) }));
         Assert.Throws<ArgumentNullException>(() => new LeasingCounterStore(null!));
+    }
+
+    [Fact]
+    public void Constructor_DefaultOptions_AreValid()
+    {
+        using var store = new LeasingCounterStore(new InMemoryCounterStore(), new LeasingCounterStoreOptions());
+        using var defaulted = new LeasingCounterStore(new InMemoryCounterStore());
+        Assert.NotNull(store.Inner);
+        Assert.NotNull(defaulted.Inner);
     }
 
     [Fact]
