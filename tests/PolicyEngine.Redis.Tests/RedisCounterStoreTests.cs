@@ -53,9 +53,7 @@ public sealed class RedisCounterStoreTests : CounterStoreContractTests
         Assert.Contains("RedisCounterStoreOptions.Timeout must be positive", error.Message, StringComparison.Ordinal);
         Assert.Contains("RedisCounterStoreOptions.ClockSkew must not be negative", error.Message, StringComparison.Ordinal);
         Assert.Contains("RedisCounterStoreOptions.Database must be -1", error.Message, StringComparison.Ordinal);
-        Assert.Contains("timeout", error.Message, StringComparison.Ordinal);
-        Assert.Contains("clock skew", error.Message, StringComparison.Ordinal);
-        Assert.Contains("clock skew", Assert.Throws<ArgumentException>(() => new RedisCounterStore(
+        Assert.Contains("RedisCounterStoreOptions.ClockSkew must be positive when EnforceClockSkew is set", Assert.Throws<ArgumentException>(() => new RedisCounterStore(
             Unconnected(),
             new RedisCounterStoreOptions { ClockSkew = TimeSpan.Zero, EnforceClockSkew = true })).Message, StringComparison.Ordinal);
     }
