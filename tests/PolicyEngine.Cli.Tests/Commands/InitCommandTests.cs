@@ -78,7 +78,7 @@ public sealed class InitCommandTests
         var fetch = Entry(document, "fetch_url");
         Assert.Null(fetch.Approval);
         var limit = Assert.Single(fetch.Limits!);
-        Assert.Equal((10L, "grant", "minute"), (limit.Max, limit.Scope, limit.Window));
+        Assert.Equal((10L, "grant", TimeSpan.FromMinutes(1)), (limit.Max, limit.Scope, limit.Window));
 
         // annotated non-destructive: allowed
         Assert.Null(Entry(document, "toggle_flag").Approval);
