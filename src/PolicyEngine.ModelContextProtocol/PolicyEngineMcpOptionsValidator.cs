@@ -32,7 +32,7 @@ public sealed class PolicyEngineMcpOptionsValidator : IValidateOptions<PolicyEng
         }
         else if (format == "intercept" && options.DocumentLoader is null && options.Policy is null)
         {
-            problems.Add("Format 'intercept' needs the Intercept importer: reference PolicyEngine.Intercept and set DocumentLoader = path => InterceptPolicy.Load(path)");
+            problems.Add("Format 'intercept' needs the Intercept importer: reference PolicyEngine.Intercept and set DocumentLoader = path => InterceptPolicy.Load(path).Document");
         }
 
         if (string.IsNullOrWhiteSpace(options.Identity))

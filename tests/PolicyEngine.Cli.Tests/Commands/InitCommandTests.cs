@@ -112,7 +112,7 @@ public sealed class InitCommandTests
 
         Assert.Equal(0, code);
         Assert.Contains("Intercept has no approvals", yaml);
-        var document = InterceptPolicy.Import(yaml, new InterceptImportOptions { PerIdentityCounters = true });
+        var document = InterceptPolicy.Import(yaml, new InterceptImportOptions { PerIdentityCounters = true }).Document;
         var evaluator = new PolicyEvaluator(Policy.Compile(document));
         Assert.True(Call(evaluator, "read_notes").IsAllowed);
         Assert.Equal(DecisionKind.Deny, Call(evaluator, "delete_note").Kind);
