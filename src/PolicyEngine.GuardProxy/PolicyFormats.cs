@@ -9,7 +9,7 @@ internal static class PolicyFormats
     public static Func<string, PolicyDocument> LoaderFor(string format) => format switch
     {
         "json" => PolicyDocument.Load,
-        "intercept" => path => InterceptPolicy.Load(path),
+        "intercept" => path => InterceptPolicy.Load(path).Document,
         _ => throw new ArgumentException($"unknown format '{format}'"),
     };
 }

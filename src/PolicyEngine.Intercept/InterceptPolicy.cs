@@ -19,49 +19,21 @@ public static class InterceptPolicy
     /// <summary>The largest policy text accepted, as for JSON documents.</summary>
     public const int MaxLength = 16 * 1024 * 1024;
 
-    /// <summary>Converts an Intercept policy to a version 2 document.</summary>
+    /// <summary>Converts an Intercept policy to a version 2 document, keeping the names of the rules it came from.</summary>
     /// <param name="yaml">The policy's YAML text.</param>
     /// <param name="options">Import choices; <see langword="null"/> for the defaults.</param>
-    /// <returns>The version 2 document.</returns>
+    /// <returns>The version 2 document (<see cref="InterceptImport.Document"/>) and its rule names.</returns>
     /// <exception cref="PolicyValidationException">The policy is not valid or cannot be expressed; every problem is listed.</exception>
-    public static PolicyDocument Import(string yaml, InterceptImportOptions? options = null) => Convert(yaml, options).Document;
+    public static InterceptImport Import(string yaml, InterceptImportOptions? options = null) =>
+        TryImport(yaml, options, out var result, out var errors) ? result : throw new PolicyValidationException(errors);
 
     /// <summary>Converts an Intercept policy without throwing for bad input.</summary>
-    /// <param name="yaml">The policy's YAML text.</param>
-    /// <param name="document">The version 2 document, when valid.</param>
-    /// <param name="errors">Every problem found; empty when valid.</param>
-    /// <returns><see langword="true"/> when the policy was imported.</returns>
-    public static bool TryImport(string yaml, [NotNullWhen(true)] out PolicyDocument? document, out IReadOnlyList<PolicyError> errors) =>
-        TryImport(yaml, null, out document, out errors);
-
-    /// <summary>Converts an Intercept policy without throwing for bad input.</summary>
-    /// <param name="yaml">The policy's YAML text.</param>
-    /// <param name="options">Import choices; <see langword="null"/> for the defaults.</param>
-    /// <param name="document">The version 2 document, when valid.</param>
-    /// <param name="errors">Every problem found; empty when valid.</param>
-    /// <returns><see langword="true"/> when the policy was imported.</returns>
-    public static bool TryImport(string yaml, InterceptImportOptions? options, [NotNullWhen(true)] out PolicyDocument? document, out IReadOnlyList<PolicyError> errors)
-    {
-        var ok = TryConvert(yaml, options, out var result, out errors);
-        document = result?.Document;
-        return ok;
-    }
-
-    /// <summary>Converts an Intercept policy, keeping the rule names of the version 2 rules it makes.</summary>
-    /// <param name="yaml">The policy's YAML text.</param>
-    /// <param name="options">Import choices; <see langword="null"/> for the defaults.</param>
-    /// <returns>The document and its rule names.</returns>
-    /// <exception cref="PolicyValidationException">The policy is not valid or cannot be expressed; every problem is listed.</exception>
-    public static InterceptImport Convert(string yaml, InterceptImportOptions? options = null) =>
-        TryConvert(yaml, options, out var result, out var errors) ? result : throw new PolicyValidationException(errors);
-
-    /// <summary>Converts an Intercept policy, keeping rule names, without throwing for bad input.</summary>
     /// <param name="yaml">The policy's YAML text.</param>
     /// <param name="options">Import choices; <see langword="null"/> for the defaults.</param>
     /// <param name="result">The document and its rule names, when valid.</param>
     /// <param name="errors">Every problem found; empty when valid.</param>
     /// <returns><see langword="true"/> when the policy was imported.</returns>
-    public static bool TryConvert(string yaml, InterceptImportOptions? options, [NotNullWhen(true)] out InterceptImport? result, out IReadOnlyList<PolicyError> errors)
+    public static bool TryImport(string yaml, InterceptImportOptions? options, [NotNullWhen(true)] out InterceptImport? result, out IReadOnlyList<PolicyError> errors)
     {
         ArgumentNullException.ThrowIfNull(yaml);
         var snapshot = new InterceptImportOptions { PerIdentityCounters = options?.PerIdentityCounters ?? false };
@@ -143,10 +115,10 @@ public static class InterceptPolicy
     /// <summary>Reads and converts an Intercept policy file.</summary>
     /// <param name="path">The YAML file's path.</param>
     /// <param name="options">Import choices; <see langword="null"/> for the defaults.</param>
-    /// <returns>The version 2 document.</returns>
+    /// <returns>The version 2 document (<see cref="InterceptImport.Document"/>) and its rule names.</returns>
     /// <exception cref="PolicyValidationException">The policy is not valid or cannot be expressed.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public static PolicyDocument Load(string path, InterceptImportOptions? options = null)
+    public static InterceptImport Load(string path, InterceptImportOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var info = new FileInfo(path);

@@ -29,7 +29,7 @@ public sealed class PolicyEngineMcpOptions
 
     /// <summary>
     /// The policy file's format: <c>json</c> (a v1 or v2 policy document, the default) or <c>intercept</c> (an
-    /// Intercept YAML policy, which needs <see cref="DocumentLoader"/>, for example <c>InterceptPolicy.Load</c>).
+    /// Intercept YAML policy, which needs <see cref="DocumentLoader"/>, for example <c>path =&gt; InterceptPolicy.Load(path).Document</c>).
     /// </summary>
     public string Format { get; set; } = "json";
 

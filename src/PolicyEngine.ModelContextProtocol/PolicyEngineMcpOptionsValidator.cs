@@ -45,7 +45,7 @@ public sealed class PolicyEngineMcpOptionsValidator : IValidateOptions<PolicyEng
         }
         else if (format == "intercept" && options.DocumentLoader is null && options.Policy is null)
         {
-            problems.Add(nameof(options.Format), "'intercept' needs the Intercept importer: reference PolicyEngine.Intercept and set DocumentLoader = path => InterceptPolicy.Load(path)");
+            problems.Add(nameof(options.Format), "'intercept' needs the Intercept importer: reference PolicyEngine.Intercept and set DocumentLoader = path => InterceptPolicy.Load(path).Document");
         }
 
         if (string.IsNullOrWhiteSpace(options.Identity))

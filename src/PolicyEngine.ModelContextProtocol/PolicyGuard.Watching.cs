@@ -74,7 +74,7 @@ public sealed partial class PolicyGuard
             "json" => PolicyDocument.Load,
             "intercept" => throw new PolicyGuardException(
                 "the 'intercept' format needs the Intercept importer: reference PolicyEngine.Intercept and set " +
-                "DocumentLoader = path => InterceptPolicy.Load(path)"),
+                "DocumentLoader = path => InterceptPolicy.Load(path).Document"),
             _ => throw new PolicyGuardException($"unknown policy format '{format}': use 'json' or 'intercept'"),
         };
 

@@ -85,7 +85,7 @@ public static partial class PolicyGen
         }
 
         var limits = targets.Limits.Where(l => l.Entry is null || tools.Any(t => JsonText.GlobMatch(l.Entry, t))).Select(l => l.Limit).ToList();
-        var windows = limits.Select(l => l.WindowLength).Distinct().ToArray();
+        var windows = limits.Select(l => l.Window).Distinct().ToArray();
         if (windows.Length == 0)
         {
             windows = [TimeSpan.FromMinutes(1)];

@@ -129,7 +129,7 @@ public sealed class CompatibilityTests
     public void RegexTheLinearEngineRefuses_IsAnInvalidRegex(string pattern)
     {
         var yaml = "version: \"1\"\ntools:\n  t:\n    rules:\n      - name: r\n        conditions: [{path: args.a, op: regex, value: '" + pattern + "'}]\n";
-        Assert.False(InterceptPolicy.TryImport(yaml, out _, out var errors));
+        Assert.False(InterceptPolicy.TryImport(yaml, null, out _, out var errors));
         var error = Assert.Single(errors);
         Assert.Equal("/tools/t/rules/0/conditions/0/value", error.Pointer);
         Assert.StartsWith($"invalid regex \"{pattern}\"", error.Message, StringComparison.Ordinal);
@@ -141,7 +141,7 @@ public sealed class CompatibilityTests
     public void RegexOverTheBudget_IsRefusedAtItsValue(string pattern)
     {
         var yaml = "version: \"1\"\ntools:\n  t:\n    rules:\n      - name: r\n        conditions: [{path: args.a, op: regex, value: '" + pattern + "'}]\n";
-        Assert.False(InterceptPolicy.TryImport(yaml, out _, out var errors));
+        Assert.False(InterceptPolicy.TryImport(yaml, null, out _, out var errors));
         var error = Assert.Single(errors);
         Assert.Equal("/tools/t/rules/0/conditions/0/value", error.Pointer);
         Assert.Contains("too costly", error.Message, StringComparison.Ordinal);

@@ -117,11 +117,11 @@ public sealed class EdgeCaseTests
     public void ImportedDocument_UsesToolAndGlobalScopes_OrGrantOnRequest()
     {
         const string yaml = "version: \"1\"\ntools:\n  t:\n    rules:\n      - {name: r, rate_limit: 5/hour}\n  \"*\":\n    rules:\n      - {name: g, rate_limit: 9/minute}\n";
-        var shared = InterceptPolicy.Import(yaml);
+        var shared = InterceptPolicy.Import(yaml).Document;
         Assert.Equal("tool", shared.Tools[0].Limits![0].Scope);
         Assert.Equal("t._rate_hour", shared.Tools[0].Limits![0].Counter);
         Assert.Equal("global", shared.AllTools!.Limits![0].Scope);
-        var perCaller = InterceptPolicy.Import(yaml, new InterceptImportOptions { PerIdentityCounters = true });
+        var perCaller = InterceptPolicy.Import(yaml, new InterceptImportOptions { PerIdentityCounters = true }).Document;
         Assert.Equal("grant", perCaller.Tools[0].Limits![0].Scope);
         Assert.Equal("grant", perCaller.AllTools!.Limits![0].Scope);
     }

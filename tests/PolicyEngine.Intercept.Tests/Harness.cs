@@ -10,7 +10,7 @@ internal sealed class Harness
 
     public Harness(string yaml, InterceptImportOptions? options = null)
     {
-        Import = InterceptPolicy.Convert(yaml, options);
+        Import = InterceptPolicy.Import(yaml, options);
         Clock = new FakeTimeProvider(Start);
         Evaluator = new PolicyEvaluator(Policy.Compile(Import.Document), timeProvider: Clock);
     }

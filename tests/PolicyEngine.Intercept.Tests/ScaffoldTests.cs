@@ -73,14 +73,14 @@ public sealed class ScaffoldTests
     [InlineData("version: \"1\"\n")]
     public void Import_EmptyForms_Import(string yaml)
     {
-        Assert.True(InterceptPolicy.TryImport(yaml, out var document, out var errors), string.Join("\n", errors));
-        Assert.Equal("2", document.Version);
+        Assert.True(InterceptPolicy.TryImport(yaml, null, out var imported, out var errors), string.Join("\n", errors));
+        Assert.Equal("2", imported.Document.Version);
     }
 
     [Fact]
     public void Import_OutputRoundTripsThroughTheJsonParser()
     {
-        var document = InterceptPolicy.Import(Scaffold);
+        var document = InterceptPolicy.Import(Scaffold).Document;
         Assert.Equal(document, PolicyDocument.Parse(document.ToJson()));
     }
 }

@@ -45,7 +45,7 @@ public sealed class ValidationTableTests
     [MemberData(nameof(Cases))]
     public void Import_InvalidPolicy_ReportsTheError(string yaml, string pointer, string message)
     {
-        Assert.False(InterceptPolicy.TryImport(yaml, out var document, out var errors));
+        Assert.False(InterceptPolicy.TryImport(yaml, null, out var document, out var errors));
         Assert.Null(document);
         Assert.Contains(new PolicyError(pointer, message), errors);
     }
@@ -54,7 +54,7 @@ public sealed class ValidationTableTests
     public void Import_StateBlockNoConditionReads_IsAnError()
     {
         var yaml = Rule("name: r\nconditions: [{path: args.a, op: eq, value: 1}]\nstate: {counter: c, window: hour}");
-        Assert.False(InterceptPolicy.TryImport(yaml, out _, out var errors));
+        Assert.False(InterceptPolicy.TryImport(yaml, null, out _, out var errors));
         var error = Assert.Single(errors);
         Assert.Equal("/tools/t/rules/0/state", error.Pointer);
         Assert.StartsWith("the state counter \"c\" is never checked", error.Message, StringComparison.Ordinal);
@@ -66,7 +66,7 @@ public sealed class ValidationTableTests
     public void Import_CounterReadOtherThanAsLimit_CannotBeImported(string op)
     {
         var yaml = "version: \"1\"\ntools:\n  a:\n    rules:\n      - {name: r, rate_limit: 5/hour}\n  b:\n    rules:\n      - name: s\n        conditions: [{path: state.a._rate_hour, op: " + op + ", value: 1}]\n";
-        Assert.False(InterceptPolicy.TryImport(yaml, out _, out var errors));
+        Assert.False(InterceptPolicy.TryImport(yaml, null, out _, out var errors));
         var error = Assert.Single(errors);
         Assert.Equal("/tools/b/rules/0/conditions/0/path", error.Pointer);
         Assert.StartsWith("cannot import this condition on \"state.a._rate_hour\"", error.Message, StringComparison.Ordinal);
@@ -76,7 +76,7 @@ public sealed class ValidationTableTests
     public void Import_ManyProblems_ReportsEveryOne()
     {
         var yaml = "version: \"0\"\ndefault: x\ntools:\n  t:\n    rules:\n      - {action: nope}\n      - {name: r, conditions: [{path: x, op: y, value: 1}]}\n";
-        Assert.False(InterceptPolicy.TryImport(yaml, out _, out var errors));
+        Assert.False(InterceptPolicy.TryImport(yaml, null, out _, out var errors));
         Assert.True(errors.Count >= 6, string.Join("\n", errors));
     }
 
@@ -90,7 +90,7 @@ public sealed class ValidationTableTests
     [InlineData("version: \"1\"\n---\nversion: \"1\"\n", "")]
     public void Import_MalformedShapes_AreErrorsNotExceptions(string yaml, string pointer)
     {
-        Assert.False(InterceptPolicy.TryImport(yaml, out _, out var errors));
+        Assert.False(InterceptPolicy.TryImport(yaml, null, out _, out var errors));
         Assert.Contains(errors, e => e.Pointer == pointer);
     }
 

@@ -61,7 +61,7 @@ internal static class PolicySource
             return null;
         }
 
-        Intercept.InterceptPolicy.TryImport(text, options, out var document, out errors);
-        return document;
+        Intercept.InterceptPolicy.TryImport(text, options, out var imported, out errors);
+        return imported?.Document;
     }
 }

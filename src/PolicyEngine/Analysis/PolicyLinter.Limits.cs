@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using PolicyEngine.Documents;
 using PolicyEngine.Json;
 using PolicyEngine.Matching;
 
@@ -61,8 +62,8 @@ public static partial class PolicyLinter
                     }
 
                     findings.Add(new LintFinding(b.Pointer, LintSeverity.Warning, LintCodes.LimitNeverReached,
-                        $"max {b.Rule.Max} per {b.Rule.Window} is never reached: {a.Pointer} ({a.Rule.Max} per {a.Rule.Window}, scope {a.Rule.Scope}) " +
-                        $"already admits at most {cap} in any {b.Rule.Window}; lower this max or remove the limit"));
+                        $"max {b.Rule.Max} per {b.Rule.WindowText} is never reached: {a.Pointer} ({a.Rule.Max} per {a.Rule.WindowText}, scope {a.Rule.Scope}) " +
+                        $"already admits at most {cap} in any {b.Rule.WindowText}; lower this max or remove the limit"));
                     break;
                 }
             }
@@ -85,8 +86,8 @@ public static partial class PolicyLinter
         }
 
         // Windows: how many of a's maxima fit in one of b's windows.
-        var aLength = (long)a.Rule.WindowLength.TotalMilliseconds;
-        var bLength = (long)b.Rule.WindowLength.TotalMilliseconds;
+        var aLength = (long)a.Rule.Window.TotalMilliseconds;
+        var bLength = (long)b.Rule.Window.TotalMilliseconds;
         if (aLength < bLength)
         {
             return null;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using PolicyEngine.Compilation.Predicates;
 using PolicyEngine.Decisions;
 using PolicyEngine.Counters;
+using PolicyEngine.Documents;
 
 namespace PolicyEngine.Compilation;
 

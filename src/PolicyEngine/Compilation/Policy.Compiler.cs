@@ -54,7 +54,7 @@ public sealed partial class Policy
         var index = 0;
         foreach (var limit in tool.Limits ?? [])
         {
-            var reason = limit.OnDeny ?? $"rate limit reached: {limit.Counter} allows {limit.Max} per {limit.Window}";
+            var reason = limit.OnDeny ?? $"rate limit reached: {limit.Counter} allows {limit.Max} per {limit.WindowText}";
             limits.Add(new CompiledLimit(limit, $"{pointer}/limits/{index++}", reason, Version));
         }
 

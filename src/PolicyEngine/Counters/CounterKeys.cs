@@ -25,7 +25,7 @@ internal static class CounterKeys
     /// <summary>The prefix of every key of <paramref name="rule"/>'s counter: <c>{n}:{counter}|{window ms}{f|s}|</c>.</summary>
     public static string Prefix(LimitRule rule)
     {
-        var window = (long)rule.WindowLength.TotalMilliseconds;
+        var window = (long)rule.Window.TotalMilliseconds;
         var algorithm = rule.Algorithm == LimitAlgorithm.Sliding ? 's' : 'f';
         return string.Create(CultureInfo.InvariantCulture, $"{rule.Counter.Length}:{rule.Counter}|{window}{algorithm}|");
     }

@@ -23,7 +23,7 @@ public sealed class ApprovalRule
     {
         When = when;
         Reason = reason;
-        Ttl = ttl;
+        TtlText = ttl;
         TimeToLive = timeToLive;
         Approvers = approvers;
         MinApprovers = minApprovers;
@@ -38,10 +38,10 @@ public sealed class ApprovalRule
     /// <summary>Why approval is needed, shown to the person asked.</summary>
     public string Reason { get; }
 
-    /// <summary>The time to live as written, or <see langword="null"/> for the default.</summary>
-    public string? Ttl { get; }
+    /// <summary>The time to live as written, or <see langword="null"/> when the document leaves it out (printing keeps it out).</summary>
+    internal string? TtlText { get; }
 
-    /// <summary>How long a granted approval stays usable.</summary>
+    /// <summary>How long a request and a granted approval stay usable: <c>ttl</c>, or <see cref="DefaultTimeToLive"/>.</summary>
     public TimeSpan TimeToLive { get; }
 
     /// <summary>

@@ -11,6 +11,12 @@ namespace PolicyEngine;
 /// Parsing never throws anything but <see cref="PolicyValidationException"/> for bad input, whatever the input:
 /// documents larger than 16 MiB, nested deeper than 128 levels, with duplicate keys, comments, trailing commas,
 /// invalid UTF-8 or unknown keys are rejected with every problem listed.
+/// <para>
+/// The document model (<see cref="ToolPolicy"/>, <see cref="PolicyPredicate"/>, <see cref="LimitRule"/>,
+/// <see cref="ApprovalRule"/>) is read-only by design: it has no public constructors, so every document in a process
+/// passed validation. To build a policy in code, write its JSON (or start from <c>policyengine init</c>) and parse it;
+/// each property reads one key of the document, with defaults applied.
+/// </para>
 /// </remarks>
 public sealed partial class PolicyDocument : IEquatable<PolicyDocument>
 {

@@ -94,9 +94,9 @@ internal static class PolicyWriter
             writer.WriteStartObject("approval");
             WritePredicates(writer, "when", approval.When);
             writer.WriteString("reason", approval.Reason);
-            if (approval.Ttl is not null)
+            if (approval.TtlText is not null)
             {
-                writer.WriteString("ttl", approval.Ttl);
+                writer.WriteString("ttl", approval.TtlText);
             }
 
             WriteApprovers(writer, approval);
@@ -121,7 +121,7 @@ internal static class PolicyWriter
     {
         writer.WriteStartObject();
         writer.WriteString("counter", limit.Counter);
-        writer.WriteString("window", limit.Window);
+        writer.WriteString("window", limit.WindowText);
         writer.WriteNumber("max", limit.Max);
         writer.WriteString("scope", limit.Scope);
         if (limit.DeclaredAlgorithm is { } algorithm)

@@ -6,6 +6,7 @@ using System.Text.Json;
 using PolicyEngine.Compilation;
 using PolicyEngine.Compilation.Predicates;
 using PolicyEngine.Decisions;
+using PolicyEngine.Documents;
 using PolicyEngine.Evaluation;
 using PolicyEngine.Json;
 using PolicyEngine.Json.Numbers;
@@ -126,7 +127,7 @@ public sealed partial class PolicyEvaluator
                 policy.Version);
         }
 
-        request = new CounterRequest(key, amount, rule.Max, rule.WindowLength, rule.Algorithm);
+        request = new CounterRequest(key, amount, rule.Max, rule.Window, rule.Algorithm);
 
         return null;
     }

@@ -131,7 +131,7 @@ internal readonly struct StepRecorder(List<ExplainStep> steps) : IWalkRecorder
     {
         var rule = limit.Rule;
         var cost = rule.CostFrom is not null ? $"cost from {rule.CostFrom}" : $"cost {rule.Cost}";
-        var described = $"limit \"{rule.Counter}\": at most {rule.Max} per {rule.Window} ({rule.Algorithm.ToString().ToLowerInvariant()}), scope {rule.Scope}, {cost}";
+        var described = $"limit \"{rule.Counter}\": at most {rule.Max} per {rule.WindowText} ({rule.Algorithm.ToString().ToLowerInvariant()}), scope {rule.Scope}, {cost}";
         Steps.Add(denial is null
             ? new ExplainStep(limit.Pointer, true, described + "; reserved only when every other check passes")
             : new ExplainStep(limit.Pointer, false, $"{described} — denies: {denial.Reason}"));

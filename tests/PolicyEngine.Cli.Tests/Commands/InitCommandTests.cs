@@ -78,7 +78,7 @@ public sealed class InitCommandTests
         var fetch = Entry(document, "fetch_url");
         Assert.Null(fetch.Approval);
         var limit = Assert.Single(fetch.Limits!);
-        Assert.Equal((10L, "grant", "minute"), (limit.Max, limit.Scope, limit.Window));
+        Assert.Equal((10L, "grant", TimeSpan.FromMinutes(1)), (limit.Max, limit.Scope, limit.Window));
 
         // annotated non-destructive: allowed
         Assert.Null(Entry(document, "toggle_flag").Approval);
@@ -112,7 +112,7 @@ public sealed class InitCommandTests
 
         Assert.Equal(0, code);
         Assert.Contains("Intercept has no approvals", yaml);
-        var document = InterceptPolicy.Import(yaml, new InterceptImportOptions { PerIdentityCounters = true });
+        var document = InterceptPolicy.Import(yaml, new InterceptImportOptions { PerIdentityCounters = true }).Document;
         var evaluator = new PolicyEvaluator(Policy.Compile(document));
         Assert.True(Call(evaluator, "read_notes").IsAllowed);
         Assert.Equal(DecisionKind.Deny, Call(evaluator, "delete_note").Kind);

@@ -66,7 +66,7 @@ internal sealed partial class PolicyParser
         }
 
         var other = first.Limit;
-        if (other.WindowLength != limit.WindowLength || other.IsCalendarWindow != limit.IsCalendarWindow || other.Max != limit.Max
+        if (other.Window != limit.Window || other.IsCalendarWindow != limit.IsCalendarWindow || other.Max != limit.Max
             || other.Scope != limit.Scope || other.Algorithm != limit.Algorithm)
         {
             Error(pointer, $"the counter {Quote(limit.Counter)} is defined differently at {first.Pointer}; limits that share a counter must have the same window, max, scope and algorithm");
