@@ -1,3 +1,5 @@
+using PolicyEngine.Approvals;
+
 namespace PolicyEngine.Audit;
 
 // The queued entries: each knows its record type and writes its own fields (on the writer thread, not the decision's).
@@ -66,16 +68,7 @@ public sealed partial class AuditTrail
         public override void WriteFields(AuditRecordBuilder record)
         {
             record.String("identity", change.IdentityId).String("tool", change.Tool)
-                .String("event", change.Kind switch
-                {
-                    ApprovalEventKind.Requested => "requested",
-                    ApprovalEventKind.Voted => "voted",
-                    ApprovalEventKind.Approved => "approved",
-                    ApprovalEventKind.Denied => "denied",
-                    ApprovalEventKind.Expired => "expired",
-                    ApprovalEventKind.Refused => "refused",
-                    _ => "consumed",
-                })
+                .String("event", ApprovalEventKindNames.Of(change.Kind))
                 .String("request_id", change.RequestId);
             if (change.ApproverId is not null)
             {

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PolicyEngine.Approvals;
 
 namespace PolicyEngine.ModelContextProtocol;
 
@@ -210,16 +211,7 @@ public sealed partial class WebhookApprovalNotifier : IApprovalNotifier, IAsyncD
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WriteString("event", change.Kind switch
-            {
-                ApprovalEventKind.Requested => "requested",
-                ApprovalEventKind.Voted => "voted",
-                ApprovalEventKind.Approved => "approved",
-                ApprovalEventKind.Denied => "denied",
-                ApprovalEventKind.Expired => "expired",
-                ApprovalEventKind.Refused => "refused",
-                _ => "consumed",
-            });
+            writer.WriteString("event", ApprovalEventKindNames.Of(change.Kind));
             writer.WriteString("at", change.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
             writer.WriteString("delivery", delivery);
             writer.WriteString("request_id", change.RequestId);
