@@ -32,7 +32,8 @@ public sealed partial class PolicyEvaluator
         Verdict? first = null;
         foreach (var limit in limits)
         {
-            if (PlanLimit(limit, context, tool, policy, deferGrantKey, out var request) is { } denial)
+            // Planned in place: the request is written into its slot, not copied there (it is five words).
+            if (PlanLimit(limit, context, tool, policy, deferGrantKey, out requests[index]) is { } denial)
             {
                 if (recorder.Recording)
                 {
@@ -49,7 +50,6 @@ public sealed partial class PolicyEvaluator
                 recorder.Limit(limit, null);
             }
 
-            requests[index] = request;
             index++;
         }
 
