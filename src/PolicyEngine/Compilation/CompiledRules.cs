@@ -26,7 +26,11 @@ internal sealed class CompiledRules
         Limits = limits;
         Allow = allow;
         IdentityMemoSlot = identityMemoSlot;
+        HasChecks = actionDenial is not null || argsSchema is not null || checks.Length > 0;
     }
+
+    /// <summary>Whether the entry has anything to check (<c>action</c>, <c>args_schema</c>, <c>require</c>, <c>deny_if</c>); a field, read on every call.</summary>
+    public bool HasChecks { get; }
 
     /// <summary>
     /// When the entry's checks read nothing but the identity (and it has no <c>args_schema</c> or <c>action</c>), its

@@ -144,8 +144,8 @@ public sealed partial class PolicyEvaluator
 
         var context = new EvaluationContext(args, dictionary, identity);
         var allTools = policy.AllTools;
-        var denial = rules is not null ? Check(rules, context, policy, ref recorder) : null;
-        if (allTools is not null && (denial is null || recorder.Recording))
+        var denial = rules is { HasChecks: true } ? Check(rules, context, policy, ref recorder) : null;
+        if (allTools is { HasChecks: true } && (denial is null || recorder.Recording))
         {
             var allToolsDenial = Check(allTools, context, policy, ref recorder);
             denial ??= allToolsDenial;
