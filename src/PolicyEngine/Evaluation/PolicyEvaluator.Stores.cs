@@ -18,12 +18,6 @@ public sealed partial class PolicyEvaluator
     /// Plans the call; only a call that needs the stores goes on to <see cref="Decide"/>, on the synchronous store
     /// paths, where it never suspends and so completes here.
     /// </summary>
-    /// <remarks>
-    /// Never inlined into <c>Evaluate</c> (and so never into the host's method): the JIT's inlining budget is per
-    /// compiled method, and a decision inlines the walk, the plan and the store's one-counter path into this one.
-    /// Inlined into a big host method, those inlines lost the budget and a limited call cost 10 ns more.
-    /// </remarks>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private Decision DecideSync(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
     {
         // The common case: a listed tool whose checks alone decide (no limits, approval or all_tools) needs no plan.
