@@ -31,6 +31,37 @@ public sealed partial class InMemoryCounterStore
 
         public bool Dead;
 
+        // The cell's lock: 0 free, 1 held. A byte beside Dead fits the cell's padding (it stays 80 bytes), and taking
+        // it is one compare-exchange, where Monitor also looks up the thread's id. Not reentrant: a reservation that
+        // names one counter twice locks its cell once (see Run).
+        private byte _lock;
+
+        /// <summary>Takes the cell's lock, spinning (then yielding) while another thread holds it.</summary>
+        public void Enter()
+        {
+            if (Interlocked.CompareExchange(ref _lock, 1, 0) != 0)
+            {
+                EnterContended();
+            }
+        }
+
+        /// <summary>Takes the cell's lock if it is free.</summary>
+        public bool TryEnter() => Interlocked.CompareExchange(ref _lock, 1, 0) == 0;
+
+        /// <summary>Releases the cell's lock (a release write: what was written under it is visible to the next holder).</summary>
+        public void Exit() => Volatile.Write(ref _lock, 0);
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private void EnterContended()
+        {
+            var spinner = default(SpinWait);
+            do
+            {
+                spinner.SpinOnce();
+            }
+            while (Volatile.Read(ref _lock) != 0 || Interlocked.CompareExchange(ref _lock, 1, 0) != 0);
+        }
+
         /// <summary>The table that holds the cell (a hint of another table is never used).</summary>
         public Table Table => table;
 

@@ -79,7 +79,8 @@ public sealed partial class InMemoryCounterStore
                 ? known
                 : CellOf(table, valueString, valueString is not null ? valueString.AsSpan() : slot.Key.AsSpan(valueStart), slot.WindowLength);
             hint = cell;
-            lock (cell)
+            cell.Enter();
+            try
             {
                 if (cell.Dead)
                 {
@@ -100,6 +101,10 @@ public sealed partial class InMemoryCounterStore
 
                 cell.Charge(slot.BucketStart, slot.ReadFrom - slot.WindowLength, slot.ExpiresAt + slot.WindowLength, slot.Amount);
                 return CounterResult.Success(null);
+            }
+            finally
+            {
+                cell.Exit();
             }
         }
     }

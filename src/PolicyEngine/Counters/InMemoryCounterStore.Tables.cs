@@ -130,7 +130,7 @@ public sealed partial class InMemoryCounterStore
     {
         foreach (var (key, cell) in table.Cells)
         {
-            if (!Monitor.TryEnter(cell))
+            if (!cell.TryEnter())
             {
                 continue;
             }
@@ -153,7 +153,7 @@ public sealed partial class InMemoryCounterStore
             }
             finally
             {
-                Monitor.Exit(cell);
+                cell.Exit();
             }
         }
     }

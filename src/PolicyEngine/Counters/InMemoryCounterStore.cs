@@ -95,9 +95,14 @@ public sealed partial class InMemoryCounterStore : CounterStore
                 continue;
             }
 
-            lock (cell)
+            cell.Enter();
+            try
             {
                 cell.Refund(charge.WindowStart, charge.Amount);
+            }
+            finally
+            {
+                cell.Exit();
             }
         }
     }
@@ -161,7 +166,13 @@ public sealed partial class InMemoryCounterStore : CounterStore
                 for (; locked < count; locked++)
                 {
                     var cell = cells[order[locked]];
-                    Monitor.Enter(cell);
+                    if (locked > 0 && ReferenceEquals(cell, cells[order[locked - 1]]))
+                    {
+                        // The same counter named twice (its keys sort together): its cell is locked already.
+                        continue;
+                    }
+
+                    cell.Enter();
                     if (cell.Dead)
                     {
                         // The sweeper removed this cell after we looked it up; look again.
@@ -180,7 +191,10 @@ public sealed partial class InMemoryCounterStore : CounterStore
             {
                 for (var i = locked - 1; i >= 0; i--)
                 {
-                    Monitor.Exit(cells[order[i]]);
+                    if (i == 0 || !ReferenceEquals(cells[order[i]], cells[order[i - 1]]))
+                    {
+                        cells[order[i]].Exit();
+                    }
                 }
             }
         }

@@ -5,6 +5,63 @@ public class InMemoryCounterStoreTests : CounterStoreContractTests
     protected override ICounterStore CreateStore() => new InMemoryCounterStore();
 
     [Fact]
+    public void GrantPath_ManyThreadsOneIdentity_AdmitExactlyMaxPerWindowWithRollbacks()
+    {
+        // The evaluator's grant path (the cell under the identity's own string) under contention for one cell's lock:
+        // callers reserve, every third admitted call is rolled back (Release takes the same lock), and the clock moves
+        // into a new window twice, so the sweeper's TryEnter meets held cells. Every charge and refund is a
+        // read-modify-write of one count, so a lock that let two callers in would lose updates and admit more than
+        // max; one never released would hang a caller. Every window admits exactly max net.
+        const int Threads = 8;
+        const int PerThread = 20_000;
+        const int Max = 100_000;
+        var clock = new PolicyEngine.Evaluation.VirtualClock(new DateTimeOffset(2026, 3, 14, 10, 0, 0, TimeSpan.Zero));
+        var evaluator = new PolicyEvaluator(
+            Policy.Parse($$"""{ "version": "2", "default": "deny", "tools": { "t": { "limits": [ { "counter": "c", "window": "minute", "max": {{Max}}, "scope": "grant" } ] } } }"""),
+            new InMemoryCounterStore(),
+            timeProvider: clock);
+        var who = new PolicyIdentity("alice");
+        var args = System.Text.Json.JsonDocument.Parse("{}").RootElement;
+        for (var window = 0; window < 3; window++)
+        {
+            clock.Set(new DateTimeOffset(2026, 3, 14, 10, window * 2, 30, TimeSpan.Zero));
+            var kept = 0;
+            using var barrier = new Barrier(Threads);
+            var threads = Enumerable.Range(0, Threads).Select(_ => new Thread(() =>
+            {
+                barrier.SignalAndWait();
+                for (var i = 0; i < PerThread; i++)
+                {
+                    var decision = evaluator.Evaluate(who, "t", args);
+                    if (!decision.IsAllowed)
+                    {
+                        continue;
+                    }
+
+                    var succeeded = i % 3 != 0;
+                    evaluator.Complete(decision, succeeded);
+                    if (succeeded)
+                    {
+                        Interlocked.Increment(ref kept);
+                    }
+                }
+            })).ToArray();
+            foreach (var thread in threads)
+            {
+                thread.Start();
+            }
+
+            foreach (var thread in threads)
+            {
+                Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "a caller did not finish: a cell lock was never released");
+            }
+
+            Assert.Equal(Max, kept);
+            Assert.False(evaluator.Evaluate(who, "t", args).IsAllowed);
+        }
+    }
+
+    [Fact]
     public void PeekAndFixedRefusal_ExistingCounters_AllocateNothing()
     {
         // Counting newer buckets and checking horizons must keep the hot path allocation-free.
