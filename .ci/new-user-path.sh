@@ -11,7 +11,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pe-new-user.XXXXXX")
 feed="$work/feed"
 tools="$work/tools"
 # A version of its own: NuGet's global package cache never hands back an older build under the same version.
-version="0.1.0-ci.$(date +%s).$$"
+version="1.0.0-ci.$(date +%s).$$"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 cleanup() {
