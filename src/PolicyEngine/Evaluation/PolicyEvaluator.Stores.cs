@@ -18,11 +18,11 @@ public sealed partial class PolicyEvaluator
     /// Plans the call; only a call that needs the stores goes on to <see cref="Decide"/>, on the synchronous store
     /// paths, where it never suspends and so completes here.
     /// </summary>
-    private Decision DecideSync(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary)
+    private Decision DecideSync(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool argsAreObject)
     {
         // The common case: a listed tool whose checks alone decide (no limits, approval or all_tools) needs no plan.
         if (match is { Known: true, Hidden: false, Rules: { ChecksOnly: true } rules } && policy.AllTools is null
-            && (dictionary is not null || args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))
+            && argsAreObject)
         {
             try
             {
@@ -35,7 +35,7 @@ public sealed partial class PolicyEvaluator
             }
         }
 
-        if (TryPlan(policy, match, identity, tool, args, dictionary, synchronous: true, out var plan) is { } final)
+        if (TryPlan(policy, match, identity, tool, args, dictionary, argsAreObject, synchronous: true, out var plan) is { } final)
         {
             return new Decision(final);
         }
@@ -93,16 +93,17 @@ public sealed partial class PolicyEvaluator
     }
 
     private ValueTask<Decision> DecideAsync(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, CancellationToken cancellationToken) =>
-        TryPlan(policy, default, identity, tool, args, dictionary, synchronous: false, out var plan) is { } final
+        TryPlan(policy, default, identity, tool, args, dictionary, argsAreObject: null, synchronous: false, out var plan) is { } final
             ? ValueTask.FromResult(new Decision(final))
             : Decide(policy, plan, identity, tool, args, dictionary, synchronous: false, cancellationToken);
 
     /// <summary>Makes the plan; returns the decision when no store is needed.</summary>
-    private Verdict? TryPlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool synchronous, out Plan plan)
+    private Verdict? TryPlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool? argsAreObject, bool synchronous, out Plan plan)
     {
         try
         {
-            plan = MakePlan(policy, match, identity, tool, args, dictionary, reuseBuffers: synchronous);
+            var shapeOk = argsAreObject ?? (dictionary is not null || args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null);
+            plan = MakePlan(policy, match, identity, tool, args, dictionary, shapeOk, reuseBuffers: synchronous);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -61,10 +61,10 @@ public sealed partial class PolicyEvaluator
         public CompiledLimit? Grant;
     }
 
-    private Plan MakePlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool reuseBuffers)
+    private Plan MakePlan(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool argsAreObject, bool reuseBuffers)
     {
         var none = default(NoRecorder);
-        return Walk(policy, match, identity, tool, args, dictionary, reuseBuffers, inMemoryStore: _memory is not null, ref none);
+        return Walk(policy, match, identity, tool, args, dictionary, argsAreObject, reuseBuffers, inMemoryStore: _memory is not null, ref none);
     }
 
     /// <summary>
@@ -74,7 +74,8 @@ public sealed partial class PolicyEvaluator
     internal static Verdict? Explain(Policy policy, PolicyIdentity identity, string tool, JsonElement args, List<ExplainStep> steps)
     {
         var recorder = new StepRecorder(steps);
-        return Walk(policy, default, identity, tool, args, null, reuseBuffers: false, inMemoryStore: false, ref recorder).Final;
+        var argsAreObject = args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null;
+        return Walk(policy, default, identity, tool, args, null, argsAreObject, reuseBuffers: false, inMemoryStore: false, ref recorder).Final;
     }
 
     /// <summary>
@@ -92,6 +93,7 @@ public sealed partial class PolicyEvaluator
         string tool,
         JsonElement args,
         IReadOnlyDictionary<string, JsonElement>? dictionary,
+        bool argsAreObject,
         bool reuseBuffers,
         bool inMemoryStore,
         ref TRecorder recorder)
@@ -132,7 +134,7 @@ public sealed partial class PolicyEvaluator
             first ??= policy.DefaultDeny;
         }
 
-        if (dictionary is null && args.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))
+        if (!argsAreObject)
         {
             if (recorder.Recording)
             {

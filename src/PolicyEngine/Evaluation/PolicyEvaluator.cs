@@ -120,9 +120,11 @@ public sealed partial class PolicyEvaluator
         Decision decision;
         try
         {
-            decision = policy.FixedDecision(tool, args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null, out var match) is { } settled
+            // The arguments' kind is read once: a JsonElement's ValueKind is a lookup in its document.
+            var argsAreObject = args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null;
+            decision = policy.FixedDecision(tool, argsAreObject, out var match) is { } settled
                 ? new Decision(settled)
-                : DecideSync(policy, match, identity, tool, args, null);
+                : DecideSync(policy, match, identity, tool, args, null, argsAreObject);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -149,7 +151,7 @@ public sealed partial class PolicyEvaluator
         {
             decision = policy.FixedDecision(tool, argsAreObject: true, out var match) is { } settled
                 ? new Decision(settled)
-                : DecideSync(policy, match, identity, tool, default, args);
+                : DecideSync(policy, match, identity, tool, default, args, argsAreObject: true);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
