@@ -27,7 +27,11 @@ public sealed class ApprovalsPageTests(Chromium chromium) : IClassFixture<Chromi
         Assert.EndsWith("/approvals/login", page.Url, StringComparison.Ordinal);
         await page.FillAsync("input[name=token]", token);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+
+        // The click only starts the sign-in post; its redirect to the list (or the refusal page) is the page a test
+        // reads next. Waiting for a load state here returned at once for the login page already loaded, and a
+        // navigation begun right after raced the post and its cookie.
+        await page.WaitForURLAsync("**/approvals", new PageWaitForURLOptions { WaitUntil = WaitUntilState.DOMContentLoaded });
         return (context, page);
     }
 
