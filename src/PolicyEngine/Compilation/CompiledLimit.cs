@@ -19,7 +19,18 @@ internal sealed class CompiledLimit
         Prefix = CounterKeys.Prefix(rule);
         GlobalKey = CounterKeys.Build(Prefix, CounterKeys.Global, []);
         Limited = new Verdict(DecisionKind.RateLimited, reason, pointer, policyVersion);
+        IsPlainGrant = rule.ScopeKind == LimitScopeKind.Grant && CostPath is null && rule.Cost <= rule.Max;
+        PlainGrantRequest = new CounterRequest(null!, rule.Cost, rule.Max, rule.Window, rule.Algorithm);
     }
+
+    /// <summary>
+    /// Whether the limit is grant-scoped with a fixed cost it can ever admit: planning it reads nothing of the call and
+    /// cannot deny, so the evaluator may reserve <see cref="PlainGrantRequest"/> directly.
+    /// </summary>
+    public bool IsPlainGrant { get; }
+
+    /// <summary>The limit's request on the in-memory store's grant path (no key: the store counts it under the identity id).</summary>
+    public readonly CounterRequest PlainGrantRequest;
 
     /// <summary>The part every key of this limit's counter starts with (see <see cref="CounterKeys"/>).</summary>
     public string Prefix { get; }

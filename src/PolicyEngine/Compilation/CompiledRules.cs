@@ -27,7 +27,14 @@ internal sealed class CompiledRules
         Allow = allow;
         IdentityMemoSlot = identityMemoSlot;
         HasChecks = actionDenial is not null || argsSchema is not null || checks.Length > 0;
+        SoleGrant = approval is null && limits is [{ IsPlainGrant: true } only] ? only : null;
     }
+
+    /// <summary>
+    /// The entry's one limit when that is all it charges: no approval, and the limit grant-scoped with a fixed cost
+    /// (see <see cref="CompiledLimit.IsPlainGrant"/>). Such a call needs no plan: its checks, then one reservation.
+    /// </summary>
+    public CompiledLimit? SoleGrant { get; }
 
     /// <summary>Whether the entry has anything to check (<c>action</c>, <c>args_schema</c>, <c>require</c>, <c>deny_if</c>); a field, read on every call.</summary>
     public bool HasChecks { get; }

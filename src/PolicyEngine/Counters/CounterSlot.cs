@@ -59,7 +59,7 @@ public readonly record struct CounterSlot
     /// <returns>The slot.</returns>
     public static CounterSlot For(in CounterRequest request, long nowMs)
     {
-        var window = Math.Max(1, (long)request.Window.TotalMilliseconds);
+        var window = LengthOf(request.Window);
         if (request.Algorithm == LimitAlgorithm.Sliding && window >= SlidingBuckets)
         {
             var bucket = window / SlidingBuckets;
@@ -90,6 +90,9 @@ public readonly record struct CounterSlot
             WindowLength = window,
         };
     }
+
+    /// <summary>A window's length in whole milliseconds, at least one (the unit every slot counts in).</summary>
+    internal static long LengthOf(TimeSpan window) => Math.Max(1, (long)window.TotalMilliseconds);
 
     /// <summary>The charge a reservation records for this slot.</summary>
     /// <returns>The charge.</returns>

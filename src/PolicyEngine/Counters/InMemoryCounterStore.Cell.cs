@@ -130,6 +130,43 @@ public sealed partial class InMemoryCounterStore
             return [.. list];
         }
 
+        /// <summary>
+        /// A fixed window's common case in one step, with the lock held: when the newest bucket is the window (of
+        /// <paramref name="window"/> ms) that holds <paramref name="nowMs"/>, charges <paramref name="amount"/> to it if
+        /// the count stays within <paramref name="max"/>, and returns <see langword="true"/> with the bucket's
+        /// <paramref name="start"/> and whether it was <paramref name="admitted"/>. Returns <see langword="false"/>
+        /// (nothing changed) for every other case (no bucket yet, a later window, a caller stamped behind the newest
+        /// bucket or the horizon), which the general path decides. It decides as that path would: a fixed window counts
+        /// only its own bucket, and nothing older needs dropping while the newest bucket stays the same.
+        /// </summary>
+        public bool TryChargeCurrent(long nowMs, long window, long amount, long max, out long start, out bool admitted)
+        {
+            admitted = false;
+            start = 0;
+            var length = _length;
+            if (length == 0)
+            {
+                return false;
+            }
+
+            var pairs = Pairs;
+            var last = 2 * (length - 1);
+            start = pairs[last];
+            if ((ulong)(nowMs - start) >= (ulong)window || start <= _horizon)
+            {
+                return false;
+            }
+
+            var count = pairs[last + 1];
+            if (amount <= max - count)
+            {
+                pairs[last + 1] = count + amount;
+                admitted = true;
+            }
+
+            return true;
+        }
+
         /// <summary>Adds to the bucket at <paramref name="bucketStart"/>, dropping buckets that start before <paramref name="keepFrom"/>.</summary>
         public void Charge(long bucketStart, long keepFrom, long retainUntil, long amount)
         {

@@ -37,18 +37,12 @@ public sealed partial class InMemoryCounterStore
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         MaybeSweep(nowMs);
-        var slot = CounterSlot.For(request, nowMs);
+
         // The prefix encodes the window and algorithm, so a table of the same prefix string (the limit's own, in the
         // common case) counts this request; the evaluator builds both from one rule.
-        var table = hint is Cell cell && IsGrantTableOf(cell.Table, prefix) ? cell.Table
+        var table = hint is Cell hinted && IsGrantTableOf(hinted.Table, prefix) ? hinted.Table
             : tableHint is Table known && IsGrantTableOf(known, prefix) ? known
-            : TableOf(prefix, prefix, CounterKeys.Grant, slot.WindowLength, request.Algorithm);
-        Debug.Assert(table is null || (table.WindowLength == slot.WindowLength && table.Algorithm == request.Algorithm), "a grant request has the window and algorithm its prefix encodes");
-        if (table is not null && !ReferenceEquals(tableHint, table))
-        {
-            tableHint = table;
-        }
-
+            : TableOf(prefix, prefix, CounterKeys.Grant, CounterSlot.LengthOf(request.Window), request.Algorithm);
         if (table is null)
         {
             // Past MaxPrefixes: this prefix's keys are held whole.
@@ -57,9 +51,46 @@ public sealed partial class InMemoryCounterStore
             return ReserveOne(whole, now, ref hint, out charge);
         }
 
+        Debug.Assert(table.WindowLength == CounterSlot.LengthOf(request.Window) && table.Algorithm == request.Algorithm, "a grant request has the window and algorithm its prefix encodes");
+        if (!ReferenceEquals(tableHint, table))
+        {
+            tableHint = table;
+        }
+
+        if (request.Algorithm == LimitAlgorithm.Fixed)
+        {
+            var cell = hint is Cell mine && ReferenceEquals(mine.Table, table) ? mine : CellOf(table, id, id, table.WindowLength);
+            hint = cell;
+            if (TryChargeCurrent(cell, request, nowMs, out var settled, out charge))
+            {
+                return settled;
+            }
+        }
+
+        var slot = CounterSlot.For(request, nowMs);
         var result = RunOne(slot, table, id, 0, nowMs, commit: true, ref hint);
         charge = result.Admitted ? slot.ToCharge() : default;
         return result;
+    }
+
+    /// <summary>
+    /// A fixed window's common case in one step: <paramref name="cell"/>'s newest bucket is the window that holds
+    /// <paramref name="nowMs"/> (see <see cref="Cell.TryChargeCurrent"/>). Returns <see langword="false"/>, having
+    /// changed nothing, when the general path must decide.
+    /// </summary>
+    private static bool TryChargeCurrent(Cell cell, in CounterRequest request, long nowMs, out CounterResult result, out CounterCharge charge)
+    {
+        var window = cell.Table.WindowLength;
+        long start = 0;
+        var admitted = false;
+        cell.Enter();
+        var settled = !cell.Dead && cell.TryChargeCurrent(nowMs, window, request.Amount, request.Max, out start, out admitted);
+        cell.Exit();
+        charge = admitted ? new CounterCharge(request.Key, request.Amount, start, start + window) : default;
+        result = !settled ? default
+            : admitted ? CounterResult.Success(null)
+            : CounterResult.Limited(0, TimeSpan.FromMilliseconds(start + window - nowMs));
+        return settled;
     }
 
     private bool IsGrantTableOf(Table table, string prefix) =>

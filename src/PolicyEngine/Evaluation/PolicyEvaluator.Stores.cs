@@ -35,6 +35,14 @@ public sealed partial class PolicyEvaluator
             }
         }
 
+        // A listed tool whose one charge is a plain grant limit, on the default store: its checks, then one reservation
+        // on the store's grant path, without a plan (the walk below would reach the same decision).
+        if (match is { Known: true, Hidden: false, Rules: { SoleGrant: { } sole } soleRules } && policy.AllTools is null
+            && argsAreObject && _memory is { } grantStore)
+        {
+            return ReserveSoleGrant(policy, soleRules, sole, identity, args, dictionary, grantStore);
+        }
+
         if (TryPlan(policy, match, identity, tool, args, dictionary, argsAreObject, synchronous: true, out var plan) is { } final)
         {
             return new Decision(final);
@@ -76,7 +84,7 @@ public sealed partial class PolicyEvaluator
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                return new Decision(StoreFailure(policy, plan, ex));
+                return new Decision(StoreFailure(policy, plan.Rules, ex));
             }
 
             if (!result.Admitted)
@@ -84,12 +92,59 @@ public sealed partial class PolicyEvaluator
                 return RateLimited(policy, plan, result);
             }
 
-            return inPlace ? Admitted(policy, plan, charge, plan.Grant is { } charged ? (charged.Prefix, identity.Id) : default) : Admitted(policy, plan, result);
+            return inPlace ? Admitted(plan.Rules?.Allow ?? policy.DefaultAllow, charge, plan.Grant is { } charged ? (charged.Prefix, identity.Id) : default) : Admitted(policy, plan, result);
         }
 
         var pending = Decide(policy, plan, identity, tool, args, dictionary, synchronous: true, CancellationToken.None);
         Debug.Assert(pending.IsCompleted, "the synchronous path never awaits");
         return pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// A call whose entry charges one plain grant limit and nothing else (<see cref="CompiledRules.SoleGrant"/>), on the
+    /// default store: the entry's checks, then the store's grant path. The same decision as the plan would make.
+    /// </summary>
+    private Decision ReserveSoleGrant(Policy policy, CompiledRules rules, CompiledLimit grant, PolicyIdentity identity, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, InMemoryCounterStore memory)
+    {
+        if (rules.HasChecks)
+        {
+            Verdict? denial;
+            try
+            {
+                var none = default(NoRecorder);
+                denial = Check(rules, new EvaluationContext(args, dictionary, identity), policy, ref none);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return new Decision(policy.UnreadableArguments);
+            }
+
+            if (denial is not null)
+            {
+                return new Decision(denial);
+            }
+        }
+
+        CounterResult result;
+        CounterCharge charge;
+        try
+        {
+            object? noHint = null;
+            result = memory.ReserveGrant(
+                grant.Prefix,
+                identity.Id,
+                grant.PlainGrantRequest,
+                _time.GetUtcNow(),
+                ref grant.StoreTable,
+                ref identity.HoldsFirstLimit(grant) ? ref identity.FirstCounterCell : ref noHint,
+                out charge);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return new Decision(StoreFailure(policy, rules, ex));
+        }
+
+        return result.Admitted ? Admitted(rules.Allow, charge, (grant.Prefix, identity.Id)) : new Decision(grant.Limited, result.RetryAfter);
     }
 
     private ValueTask<Decision> DecideAsync(Policy policy, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, CancellationToken cancellationToken) =>
@@ -161,7 +216,7 @@ public sealed partial class PolicyEvaluator
                     }
                     catch (Exception ex) when (ex is not OutOfMemoryException)
                     {
-                        return new Decision(StoreFailure(policy, plan, ex));
+                        return new Decision(StoreFailure(policy, plan.Rules, ex));
                     }
 
                     if (!peek.Admitted)
@@ -210,7 +265,7 @@ public sealed partial class PolicyEvaluator
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 RestoreApproval(consumedApproval, approvalId, approvalExpiry);
-                return new Decision(StoreFailure(policy, plan, ex));
+                return new Decision(StoreFailure(policy, plan.Rules, ex));
             }
 
             if (!result.Admitted)
@@ -254,9 +309,9 @@ public sealed partial class PolicyEvaluator
     }
 
     /// <summary>The decision a failing counter store makes (by the failure mode), carrying what it threw.</summary>
-    private Verdict StoreFailure(Policy policy, in Plan plan, Exception error) =>
+    private Verdict StoreFailure(Policy policy, CompiledRules? rules, Exception error) =>
         _failureMode == StoreFailureMode.FailOpen
-            ? new Verdict(DecisionKind.Allow, "limits were not enforced: the counter store is unavailable", plan.Rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, unenforced: true, storeError: error)
+            ? new Verdict(DecisionKind.Allow, "limits were not enforced: the counter store is unavailable", rules?.Pointer ?? BuiltInRules.DefaultAllow, policy.Version, unenforced: true, storeError: error)
             : policy.StoreUnavailable.WithStoreError(error);
 
     private Decision Admitted(Policy policy, in Plan plan, in CounterResult result)
@@ -275,12 +330,12 @@ public sealed partial class PolicyEvaluator
 
     /// <summary>An admitted call whose single charge came back in place: it goes into a recycled handle, nothing is allocated.</summary>
     /// <remarks>A grant-path charge has no key: <paramref name="grantKey"/> holds the limit prefix and identity id it is built from when needed.</remarks>
-    private Decision Admitted(Policy policy, in Plan plan, in CounterCharge charge, (string Prefix, string Id) grantKey)
+    private Decision Admitted(Verdict allow, in CounterCharge charge, (string Prefix, string Id) grantKey)
     {
         var ticket = TicketPool.Rent(this);
         ticket.Charge = charge;
         ticket.GrantKey = grantKey;
-        return new Decision(plan.Rules?.Allow ?? policy.DefaultAllow, ticket, Volatile.Read(ref ticket.Version));
+        return new Decision(allow, ticket, Volatile.Read(ref ticket.Version));
     }
 
     private static Decision RateLimited(Policy policy, in Plan plan, in CounterResult result)
