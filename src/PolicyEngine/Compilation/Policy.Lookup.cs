@@ -73,14 +73,22 @@ public sealed partial class Policy
     /// <param name="tool">The tool name.</param>
     /// <param name="argsAreObject">Whether the arguments are an object (or absent): an allow, or a denial that
     /// comes after the arguments check, is only settled then.</param>
+    /// <param name="identity">The caller: an entry whose checks read only the identity settles by what they decided
+    /// for it before (<see cref="ToolSlot.MemoSlot"/>).</param>
     /// <param name="match">What the lookup found, when it is complete, so evaluation need not look again.</param>
-    internal Verdict? FixedDecision(string tool, bool argsAreObject, out ToolMatch match)
+    internal Verdict? FixedDecision(string tool, bool argsAreObject, PolicyIdentity identity, out ToolMatch match)
     {
         if (_exact.TryGetValue(tool, out var slot))
         {
             // Hide globs were applied to exact names at compile time, so an exact hit is the whole answer.
             match = new ToolMatch(Known: true, slot.Hidden, slot.Hidden ? null : slot.Rules);
-            return slot.Settled is { } settled && (argsAreObject || slot.SettledBeforeArguments) ? settled : null;
+            if (slot.Settled is { } settled && (argsAreObject || slot.SettledBeforeArguments))
+            {
+                return settled;
+            }
+
+            // An entry whose checks read only the identity: what they decided for this caller, once they have run.
+            return slot.MemoSlot >= 0 && argsAreObject ? identity.Recall(this, slot.MemoSlot) : null;
         }
 
         if (_catchAll is { } catchAll)
@@ -103,7 +111,7 @@ public sealed partial class Policy
     /// An exact tool name's entry, whether <c>hide</c> names it, and the decision every call of the name gets when it
     /// depends on nothing else. A struct stored in the table itself: one lookup, no further indirection.
     /// </summary>
-    private readonly struct ToolSlot(CompiledRules? rules, bool hidden, Verdict? settled = null, bool settledBeforeArguments = false)
+    private readonly struct ToolSlot(CompiledRules? rules, bool hidden, Verdict? settled = null, bool settledBeforeArguments = false, int memoSlot = -1)
     {
         public CompiledRules? Rules { get; } = rules;
 
@@ -113,6 +121,13 @@ public sealed partial class Policy
 
         /// <summary>Whether <see cref="Settled"/> comes before the arguments check (hidden), so it holds for any arguments.</summary>
         public bool SettledBeforeArguments { get; } = settledBeforeArguments;
+
+        /// <summary>
+        /// The entry's slot in each identity's memo when its checks alone decide, read nothing but the identity, and
+        /// no <c>all_tools</c> applies: the memo then holds the whole decision (the entry's allow, or the denial).
+        /// Otherwise -1.
+        /// </summary>
+        public int MemoSlot { get; } = memoSlot;
 
         public ToolSlot Settle(Policy policy)
         {
@@ -129,6 +144,11 @@ public sealed partial class Policy
             if (Rules is { IsEmpty: true } && policy.AllTools is null)
             {
                 return new ToolSlot(Rules, hidden: false, Rules.Allow);
+            }
+
+            if (Rules is { ChecksOnly: true, IdentityMemoSlot: >= 0 } && policy.AllTools is null)
+            {
+                return new ToolSlot(Rules, hidden: false, memoSlot: Rules.IdentityMemoSlot);
             }
 
             return this;

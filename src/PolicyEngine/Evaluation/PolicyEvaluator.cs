@@ -122,7 +122,7 @@ public sealed partial class PolicyEvaluator
         {
             // The arguments' kind is read once: a JsonElement's ValueKind is a lookup in its document.
             var argsAreObject = args.ValueKind is JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null;
-            decision = policy.FixedDecision(tool, argsAreObject, out var match) is { } settled
+            decision = policy.FixedDecision(tool, argsAreObject, identity, out var match) is { } settled
                 ? new Decision(settled)
                 : DecideSync(policy, match, identity, tool, args, null, argsAreObject);
         }
@@ -149,7 +149,7 @@ public sealed partial class PolicyEvaluator
         Decision decision;
         try
         {
-            decision = policy.FixedDecision(tool, argsAreObject: true, out var match) is { } settled
+            decision = policy.FixedDecision(tool, argsAreObject: true, identity, out var match) is { } settled
                 ? new Decision(settled)
                 : DecideSync(policy, match, identity, tool, default, args, argsAreObject: true);
         }

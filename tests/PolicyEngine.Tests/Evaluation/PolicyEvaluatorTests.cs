@@ -433,6 +433,58 @@ public class PolicyEvaluatorTests
         }
     }
 
+    /// <summary>Identity-only checks and no all_tools: a known caller's decision is settled by the tool lookup itself.</summary>
+    private const string RolesOnly = """
+        { "version": "2", "default": "deny",
+          "tools": {
+            "push": { "require": [ { "any": [ { "path": "identity.roles", "op": "contains", "value": "admin" },
+                                              { "path": "identity.roles", "op": "contains", "value": "dev" } ],
+                                     "on_deny": "developers only" } ] },
+            "delete_repo": { "require": [ { "path": "identity.roles", "op": "contains", "value": "admin", "on_deny": "admins only" } ],
+                             "deny_if": [ { "path": "identity.frozen", "op": "eq", "value": true, "on_deny": "frozen" } ] },
+            "read": {} } }
+        """;
+
+    [Fact]
+    public void Evaluate_IdentityOnlyChecksRemembered_DecideAsForAFreshIdentity()
+    {
+        var evaluator = TestPolicies.Evaluator(RolesOnly);
+        static PolicyIdentity[] Callers() =>
+        [
+            PolicyIdentity.WithRoles("a", "admin"),
+            PolicyIdentity.WithRoles("d", "dev"),
+            PolicyIdentity.WithRoles("v", "viewer"),
+            new PolicyIdentity("n"),
+            new PolicyIdentity("f", new Dictionary<string, JsonElement> { ["roles"] = TestPolicies.Args("""["admin"]"""), ["frozen"] = TestPolicies.Args("true") }),
+        ];
+
+        var kept = Callers();
+        string[] tools = ["push", "delete_repo", "read", "unlisted"];
+        for (var round = 0; round < 3; round++)
+        {
+            var fresh = Callers();
+            for (var i = 0; i < kept.Length; i++)
+            {
+                foreach (var tool in tools)
+                {
+                    // Interleaved callers and tools: a remembered answer must be this caller's, for this entry.
+                    var expected = evaluator.Evaluate(fresh[i], tool, NoArgs);
+                    var actual = evaluator.Evaluate(kept[i], tool, NoArgs);
+                    Assert.Equal((expected.Kind, expected.Rule, expected.Reason), (actual.Kind, actual.Rule, actual.Reason));
+                }
+            }
+        }
+
+        Assert.True(evaluator.Evaluate(kept[1], "push", NoArgs).IsAllowed);
+        Assert.Equal(("developers only", "/tools/push/require/0"), (evaluator.Evaluate(kept[2], "push", NoArgs).Reason, evaluator.Evaluate(kept[2], "push", NoArgs).Rule));
+        Assert.Equal("frozen", evaluator.Evaluate(kept[4], "delete_repo", NoArgs).Reason);
+
+        // A remembered allow never settles a call whose arguments are not an object.
+        var invalid = evaluator.Evaluate(kept[1], "push", TestPolicies.Args("[1]"));
+        Assert.Equal(DecisionKind.Deny, invalid.Kind);
+        Assert.Equal(evaluator.Evaluate(PolicyIdentity.WithRoles("d2", "dev"), "push", TestPolicies.Args("[1]")).Rule, invalid.Rule);
+    }
+
     [Fact]
     public void Evaluate_AfterUpdate_IdentityOnlyChecksFollowTheNewPolicy()
     {
@@ -447,6 +499,13 @@ public class PolicyEvaluatorTests
         // And back: the memo of the first policy was replaced, not kept.
         evaluator.Update(PolicyEngine.Policy.Parse(RoleGated));
         Assert.False(evaluator.Evaluate(viewer, "push", NoArgs).IsAllowed);
+
+        // The same without all_tools, where a remembered answer settles the call at the tool lookup.
+        var rolesOnly = TestPolicies.Evaluator(RolesOnly);
+        var dev = PolicyIdentity.WithRoles("dev-1", "dev");
+        Assert.True(rolesOnly.Evaluate(dev, "push", NoArgs).IsAllowed);
+        rolesOnly.Update(PolicyEngine.Policy.Parse(RolesOnly.Replace("\"value\": \"dev\" } ],", "\"value\": \"maintainer\" } ],")));
+        Assert.Equal("developers only", rolesOnly.Evaluate(dev, "push", NoArgs).Reason);
 
         // One identity shared by two evaluators on different policies gets each policy's answer.
         var other = TestPolicies.Evaluator(opened.Document.ToJson());
