@@ -136,8 +136,9 @@ public sealed partial class InMemoryCounterStore
         /// the count stays within <paramref name="max"/>, and returns <see langword="true"/> with the bucket's
         /// <paramref name="start"/> and whether it was <paramref name="admitted"/>. Returns <see langword="false"/>
         /// (nothing changed) for every other case (no bucket yet, a later window, a caller stamped behind the newest
-        /// bucket or the horizon), which the general path decides. It decides as that path would: a fixed window counts
-        /// only its own bucket, and nothing older needs dropping while the newest bucket stays the same.
+        /// bucket or the horizon, a bucket older than the previous window still held), which the general path decides.
+        /// It decides as that path would: a fixed window counts only its own bucket, and the general charge would drop
+        /// nothing here (every bucket held starts within one window before the newest).
         /// </summary>
         public bool TryChargeCurrent(long nowMs, long window, long amount, long max, out long start, out bool admitted)
         {
@@ -152,7 +153,10 @@ public sealed partial class InMemoryCounterStore
             var pairs = Pairs;
             var last = 2 * (length - 1);
             start = pairs[last];
-            if ((ulong)(nowMs - start) >= (ulong)window || start <= _horizon)
+            // The general path decides a later window, a caller stamped behind the newest bucket or the horizon, and a
+            // cell holding a bucket older than the previous window (put there by a caller stamped more than a window
+            // behind), which its charge drops and remembers as the horizon.
+            if ((ulong)(nowMs - start) >= (ulong)window || start <= _horizon || pairs[0] < start - window)
             {
                 return false;
             }

@@ -479,6 +479,18 @@ public class PolicyEvaluatorTests
         Assert.Equal(("developers only", "/tools/push/require/0"), (evaluator.Evaluate(kept[2], "push", NoArgs).Reason, evaluator.Evaluate(kept[2], "push", NoArgs).Rule));
         Assert.Equal("frozen", evaluator.Evaluate(kept[4], "delete_repo", NoArgs).Reason);
 
+        // An entry with identity-only checks and a limit is never settled by the memo: a remembered "checks passed"
+        // must not skip its counter.
+        var limited = TestPolicies.Evaluator("""
+            { "version": "2", "default": "deny", "tools": { "deploy": {
+              "require": [ { "path": "identity.roles", "op": "contains", "value": "dev" } ],
+              "limits": [ { "counter": "deploys", "window": "hour", "max": 1, "scope": "grant" } ] } } }
+            """);
+        Assert.True(limited.Evaluate(kept[1], "deploy", NoArgs).IsAllowed);
+        Assert.Equal(DecisionKind.RateLimited, limited.Evaluate(kept[1], "deploy", NoArgs).Kind);
+        Assert.Equal(DecisionKind.RateLimited, limited.Evaluate(kept[1], "deploy", new Dictionary<string, JsonElement>()).Kind);
+        Assert.Equal(DecisionKind.Deny, limited.Evaluate(kept[2], "deploy", NoArgs).Kind);
+
         // A remembered allow never settles a call whose arguments are not an object.
         var invalid = evaluator.Evaluate(kept[1], "push", TestPolicies.Args("[1]"));
         Assert.Equal(DecisionKind.Deny, invalid.Kind);
