@@ -27,6 +27,7 @@ public sealed partial class PolicyGuard : IDisposable
     private readonly string? _policyPath;
     private readonly Func<string, PolicyDocument> _load;
     private readonly PolicyIdentity _defaultIdentity;
+    private readonly PrincipalIdentities _principals;
     private readonly Func<ClaimsPrincipal?, IServiceProvider?, PolicyIdentity>? _mapIdentity;
     private readonly TimeSpan _elicitationTimeout;
     private readonly ApprovalWaitMode _approvalWait;
@@ -87,6 +88,7 @@ public sealed partial class PolicyGuard : IDisposable
         _defaultIdentity = options.IdentityRoles.Count == 0
             ? new PolicyIdentity(options.Identity)
             : PolicyIdentity.WithRoles(options.Identity, [.. options.IdentityRoles]);
+        _principals = new PrincipalIdentities(_defaultIdentity.Id);
         _load = options.DocumentLoader ?? LoaderFor(options.Format);
 
         Policy policy;
@@ -124,7 +126,8 @@ public sealed partial class PolicyGuard : IDisposable
 
     /// <summary>
     /// The identity a request is evaluated as: the mapper's answer when one is configured; otherwise an
-    /// authenticated user's claims, or the configured default identity.
+    /// authenticated user's claims (<see cref="PolicyIdentity.FromClaimsPrincipal"/>, made once per distinct principal
+    /// and reused by its later calls), or the configured default identity.
     /// </summary>
     /// <param name="user">The request's user, if any.</param>
     /// <param name="services">The request's services, if any.</param>
@@ -137,7 +140,7 @@ public sealed partial class PolicyGuard : IDisposable
         }
 
         return user?.Identity?.IsAuthenticated == true
-            ? PolicyIdentity.FromClaimsPrincipal(user, _defaultIdentity.Id)
+            ? _principals.Resolve(user)
             : _defaultIdentity;
     }
 
