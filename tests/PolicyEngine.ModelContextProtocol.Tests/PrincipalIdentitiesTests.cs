@@ -70,6 +70,36 @@ public sealed class PrincipalIdentitiesTests : IDisposable
     }
 
     [Fact]
+    public void ResolveIdentity_PrincipalOverTheSizeBound_GetsItsIdentityPerCall()
+    {
+        // Not kept (the cache's memory is bounded), but made exactly as FromClaimsPrincipal makes it.
+        var large = Principal(null, [("sub", "alice"), .. Enumerable.Range(0, 200).Select(i => ("group", "g-" + i.ToString("D4", System.Globalization.CultureInfo.InvariantCulture)))]);
+
+        var first = _guard.ResolveIdentity(large, null);
+        var second = _guard.ResolveIdentity(large, null);
+
+        Assert.NotSame(first, second);
+        Assert.Equal(Text(PolicyIdentity.FromClaimsPrincipal(large, "anonymous")), Text(first));
+    }
+
+    [Fact]
+    public void ResolveIdentity_MorePrincipalsThanTheCapacity_StartsAgainAndStaysCorrect()
+    {
+        var alice = Principal(null, ("sub", "alice"), (ClaimTypes.Role, "dev"));
+        var before = _guard.ResolveIdentity(alice, null);
+        for (var i = 0; i < 5_000; i++)
+        {
+            _guard.ResolveIdentity(Principal(null, ("sub", "user-" + i)), null);
+        }
+
+        var after = _guard.ResolveIdentity(alice, null);
+
+        Assert.NotSame(before, after);
+        Assert.Equal(Text(before), Text(after));
+        Assert.Same(after, _guard.ResolveIdentity(alice, null));
+    }
+
+    [Fact]
     public void ResolveIdentity_Unauthenticated_IsTheDefaultIdentity()
     {
         var anonymous = new ClaimsPrincipal(new ClaimsIdentity([new Claim("sub", "mallory")]));
