@@ -74,8 +74,14 @@ public class ComparisonEvaluatorTests
     [InlineData("\"abc\"", """{"x": 5}""", false)]
     [InlineData("\"a\\u0000b\"", """{"x": "za\u0000bz"}""", true)]
     [InlineData("\"(a+)+$\"", """{"x": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"}""", false)]
-    public void Regex_UnanchoredSearch_LinearTime(string operand, string args, bool expected) =>
+    public void Regex_UnanchoredSearch_LinearTime(string operand, string args, bool expected)
+    {
+        // The 250 ms match budget is wall-clock time, and a process's first match also compiles the regex engine's own
+        // code: on a loaded CI machine that once overran the budget (a timeout denies, so "(a+)+$" read as holding).
+        // One match on a short input first, so the assertion measures matching, not the JIT.
+        Holds("regex", operand, """{"x": "warm"}""");
         Assert.Equal(expected, Holds("regex", operand, args));
+    }
 
     [Fact]
     public void Regex_HugeArgument_Completes()
