@@ -38,11 +38,29 @@ internal static class RegexCache
         }
 
         regex = new Regex(RegexAnchors.EndOfInput(pattern), RegexBudget.Options, RegexBudget.MatchTimeout);
+        Warm(regex);
         if (Regexes.Count < MaxCachedRegexes)
         {
             Regexes.TryAdd(key, regex);
         }
 
         return regex;
+    }
+
+    /// <summary>
+    /// One match on a short text while the policy is built. A process's first match also JIT-compiles the regex
+    /// engine's own matching code, and the match budget is wall-clock time: on a starved machine the first call that
+    /// needed a regex could overrun it and be denied. Here that cost is paid at build time, outside any budget.
+    /// </summary>
+    private static void Warm(Regex regex)
+    {
+        try
+        {
+            regex.IsMatch("warm-up 0123456789 abc ABC\n");
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // Only a warm-up: the pattern already passed the budget check, and a real call is bounded as always.
+        }
     }
 }
