@@ -24,27 +24,26 @@ public sealed partial class PolicyEvaluator
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private Decision DecideSync(Policy policy, Policy.ToolMatch match, PolicyIdentity identity, string tool, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, bool argsAreObject)
     {
-        // The common case: a listed tool whose checks alone decide (no limits, approval or all_tools) needs no plan.
-        if (match is { Known: true, Hidden: false, Rules: { ChecksOnly: true } rules } && policy.AllTools is null
-            && argsAreObject)
+        // The common cases need no plan: a listed tool whose checks alone decide, or whose one charge is a plain grant
+        // limit on the default store (see CompiledRules.SoleGrant); no approval, no all_tools. Its checks, then that
+        // one reservation, if any: the walk below would reach the same decision.
+        if (match is { Known: true, Hidden: false, Rules: { } rules } && policy.AllTools is null && argsAreObject
+            && (rules.ChecksOnly || (rules.SoleGrant is not null && _memory is not null)))
         {
+            Verdict? denial;
             try
             {
                 var none = default(NoRecorder);
-                return new Decision(Check(rules, new EvaluationContext(args, dictionary, identity), policy, ref none) ?? rules.Allow);
+                denial = rules.HasChecks ? Check(rules, new EvaluationContext(args, dictionary, identity), policy, ref none) : null;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 return new Decision(policy.UnreadableArguments);
             }
-        }
 
-        // A listed tool whose one charge is a plain grant limit, on the default store: its checks, then one reservation
-        // on the store's grant path, without a plan (the walk below would reach the same decision).
-        if (match is { Known: true, Hidden: false, Rules: { SoleGrant: { } sole } soleRules } && policy.AllTools is null
-            && argsAreObject && _memory is { } grantStore)
-        {
-            return ReserveSoleGrant(policy, soleRules, sole, identity, args, dictionary, grantStore);
+            return denial is null && rules.SoleGrant is { } sole
+                ? ReserveSoleGrant(policy, rules, sole, identity)
+                : new Decision(denial ?? rules.Allow);
         }
 
         if (TryPlan(policy, match, identity, tool, args, dictionary, argsAreObject, synchronous: true, out var plan) is { } final)
@@ -105,36 +104,17 @@ public sealed partial class PolicyEvaluator
     }
 
     /// <summary>
-    /// A call whose entry charges one plain grant limit and nothing else (<see cref="CompiledRules.SoleGrant"/>), on the
-    /// default store: the entry's checks, then the store's grant path. The same decision as the plan would make.
+    /// A call whose entry charges one plain grant limit and nothing else (<see cref="CompiledRules.SoleGrant"/>), its
+    /// checks passed, on the default store: the store's grant path. The same decision as the plan would make.
     /// </summary>
-    private Decision ReserveSoleGrant(Policy policy, CompiledRules rules, CompiledLimit grant, PolicyIdentity identity, JsonElement args, IReadOnlyDictionary<string, JsonElement>? dictionary, InMemoryCounterStore memory)
+    private Decision ReserveSoleGrant(Policy policy, CompiledRules rules, CompiledLimit grant, PolicyIdentity identity)
     {
-        if (rules.HasChecks)
-        {
-            Verdict? denial;
-            try
-            {
-                var none = default(NoRecorder);
-                denial = Check(rules, new EvaluationContext(args, dictionary, identity), policy, ref none);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                return new Decision(policy.UnreadableArguments);
-            }
-
-            if (denial is not null)
-            {
-                return new Decision(denial);
-            }
-        }
-
         CounterResult result;
         CounterCharge charge;
         try
         {
             object? noHint = null;
-            result = memory.ReserveGrant(
+            result = _memory!.ReserveGrant(
                 grant.Prefix,
                 identity.Id,
                 grant.PlainGrantRequest,
